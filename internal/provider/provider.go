@@ -1,0 +1,235 @@
+// Package provider is the Isahit Lab Terraform provider: its configuration,
+// the isahitlab_webhook resource and the data sources. It knows Terraform;
+// every API call goes through package client.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/client"
+	"github.com/isahit/terraform-provider-isahitlab/internal/fanout"
+)
+
+// Environment variables, named as the Python SDK names them so existing
+// setups keep working.
+const (
+	envEndpoint  = "ISAHIT_LAB_API_ENDPOINT"
+	envAccessID  = "ISAHIT_LAB_API_ACCESS_ID"
+	envSecretKey = "ISAHIT_LAB_API_SECRET_KEY"
+)
+
+const (
+	defaultMaxConcurrency = 16
+	defaultMaxRetries     = 5
+	defaultRequestTimeout = 30 * time.Second
+)
+
+var _ provider.Provider = (*isahitlabProvider)(nil)
+
+type isahitlabProvider struct {
+	version string
+}
+
+// New returns a factory for the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &isahitlabProvider{version: version}
+	}
+}
+
+type providerModel struct {
+	Endpoint       types.String `tfsdk:"endpoint"`
+	AccessID       types.String `tfsdk:"access_id"`
+	SecretKey      types.String `tfsdk:"secret_key"`
+	MaxConcurrency types.Int64  `tfsdk:"max_concurrency"`
+	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
+}
+
+// providerData is what resources and data sources receive from Configure.
+type providerData struct {
+	client      *client.Client
+	concurrency int
+}
+
+func (p *isahitlabProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "isahitlab"
+	resp.Version = p.version
+}
+
+func (p *isahitlabProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages [Isahit Lab](https://www.isahit.com/) webhooks: the URL Isahit Lab calls when a task finishes an annotation or review job.",
+		Attributes: map[string]schema.Attribute{
+			"endpoint": schema.StringAttribute{
+				MarkdownDescription: "Base URL of the Isahit Lab API. Defaults to the `" + envEndpoint + "` environment variable, then to `" + client.DefaultEndpoint + "`.",
+				Optional:            true,
+				Validators:          []validator.String{httpURL()},
+			},
+			"access_id": schema.StringAttribute{
+				MarkdownDescription: "API access id. Defaults to the `" + envAccessID + "` environment variable.",
+				Optional:            true,
+			},
+			"secret_key": schema.StringAttribute{
+				MarkdownDescription: "API secret key. Defaults to the `" + envSecretKey + "` environment variable.",
+				Optional:            true,
+				Sensitive:           true,
+			},
+			"max_concurrency": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Most API calls in flight at once for project-wide work. Defaults to %d; the provider also slows down on its own when the API answers 429.", defaultMaxConcurrency),
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Retries of an API call after a 429, a 5xx answer or a connection error, with exponential backoff. Defaults to %d.", defaultMaxRetries),
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "Timeout of one API call, as a Go duration such as `30s` or `1m`. Defaults to `30s`.",
+				Optional:            true,
+				Validators:          []validator.String{positiveDuration()},
+			},
+		},
+	}
+}
+
+func (p *isahitlabProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	// A value that comes from another resource is unknown during plan; the
+	// provider cannot call the API yet, which resources report when they need to.
+	if cfg.Endpoint.IsUnknown() || cfg.AccessID.IsUnknown() || cfg.SecretKey.IsUnknown() ||
+		cfg.MaxConcurrency.IsUnknown() || cfg.MaxRetries.IsUnknown() || cfg.RequestTimeout.IsUnknown() {
+		tflog.Debug(ctx, "provider configuration not known yet; API calls deferred")
+		resp.ResourceData, resp.DataSourceData = &providerData{}, &providerData{}
+		return
+	}
+
+	endpoint := firstSet(cfg.Endpoint, envEndpoint)
+	if endpoint == "" {
+		endpoint = client.DefaultEndpoint
+	} else if cfg.Endpoint.IsNull() {
+		// From the environment: validate it as the attribute would be.
+		if msg := checkHTTPURL(endpoint); msg != "" {
+			resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Isahit Lab endpoint",
+				fmt.Sprintf("%s=%q: %s", envEndpoint, endpoint, msg))
+		}
+	}
+	accessID := firstSet(cfg.AccessID, envAccessID)
+	secretKey := firstSet(cfg.SecretKey, envSecretKey)
+	if secretKey != "" {
+		ctx = tflog.MaskMessageStrings(ctx, secretKey)
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, secretKey)
+	}
+
+	var missing []string
+	if accessID == "" {
+		missing = append(missing, fmt.Sprintf("access_id (or the %s environment variable)", envAccessID))
+	}
+	if secretKey == "" {
+		missing = append(missing, fmt.Sprintf("secret_key (or the %s environment variable)", envSecretKey))
+	}
+	if len(missing) > 0 {
+		resp.Diagnostics.AddError("Missing Isahit Lab credentials",
+			"The provider needs "+strings.Join(missing, " and ")+" to call the Isahit Lab API. "+
+				"Set them in the provider block or the environment.")
+	}
+
+	concurrency := intOr(cfg.MaxConcurrency, defaultMaxConcurrency)
+	retries := intOr(cfg.MaxRetries, defaultMaxRetries)
+	timeout := defaultRequestTimeout
+	if !cfg.RequestTimeout.IsNull() {
+		// Already validated; parse again for the value.
+		timeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	c, err := client.New(client.Config{
+		Endpoint:       endpoint,
+		AccessID:       accessID,
+		SecretKey:      secretKey,
+		UserAgent:      "terraform-provider-isahitlab/" + p.version,
+		RequestTimeout: timeout,
+		MaxRetries:     retries,
+		MaxConcurrency: concurrency,
+	})
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Isahit Lab endpoint", err.Error())
+		return
+	}
+	data := &providerData{client: c, concurrency: concurrency}
+	resp.ResourceData, resp.DataSourceData = data, data
+	tflog.Debug(ctx, "provider configured", map[string]any{"endpoint": endpoint, "max_concurrency": concurrency, "max_retries": retries})
+}
+
+func (p *isahitlabProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewWebhookResource}
+}
+
+func (p *isahitlabProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewWebhookDataSource, NewBatchesDataSource}
+}
+
+func firstSet(v types.String, env string) string {
+	if !v.IsNull() {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+func intOr(v types.Int64, def int) int {
+	if v.IsNull() {
+		return def
+	}
+	return int(v.ValueInt64())
+}
+
+// configuredData takes the provider's data in a resource's or data source's
+// Configure; it is nil before the provider is configured.
+func configuredData(raw any, diags *diag.Diagnostics) *providerData {
+	if raw == nil {
+		return nil
+	}
+	data, ok := raw.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. Please report this issue to the provider developers.", raw))
+		return nil
+	}
+	return data
+}
+
+// ready reports whether API calls can be made, and says why not otherwise.
+func (d *providerData) ready(diags *diag.Diagnostics) bool {
+	if d == nil || d.client == nil {
+		diags.AddError("Provider not configured",
+			"The isahitlab provider's configuration is not known yet (it depends on values known only after apply), so the Isahit Lab API cannot be called.")
+		return false
+	}
+	return true
+}
+
+func (d *providerData) fanoutOptions() fanout.Options {
+	return fanout.Options{Concurrency: d.concurrency}
+}

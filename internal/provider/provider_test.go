@@ -1,0 +1,88 @@
+package provider
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/emulator"
+)
+
+// Acceptance tests run the real Terraform CLI (terraform-plugin-testing)
+// against the provider served in-process, which talks to an emulator of the
+// Isahit Lab API on loopback. `make test` sets TF_ACC.
+
+var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"isahitlab": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+const (
+	testAccessID  = "acc-access-id"
+	testSecretKey = "acc-secret-key-0123456789"
+)
+
+// testEnv is one emulator with one seeded project.
+type testEnv struct {
+	emu     *emulator.Emulator
+	url     string
+	project string
+	batches []string
+}
+
+// newTestEnv starts an emulator with a project of n batches, each with its
+// own workflow.
+func newTestEnv(t *testing.T, n int) *testEnv {
+	t.Helper()
+	emu := emulator.New(emulator.Options{AccessID: testAccessID, SecretKey: testSecretKey})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	env := &testEnv{emu: emu, url: srv.URL + "/", project: emu.AddProject("acceptance")}
+	for i := range n {
+		env.batches = append(env.batches, emu.AddBatch(env.project, fmt.Sprintf("batch-%d", i+1)))
+	}
+	return env
+}
+
+// provider is the provider block pointing at this emulator.
+func (e *testEnv) provider() string {
+	return fmt.Sprintf(`
+provider "isahitlab" {
+  endpoint   = %q
+  access_id  = %q
+  secret_key = %q
+}
+`, e.url, testAccessID, testSecretKey)
+}
+
+func (e *testEnv) workflowOf(t *testing.T, batchID string) string {
+	t.Helper()
+	b, ok := e.emu.Batch(batchID)
+	if !ok {
+		t.Fatalf("emulator has no batch %s", batchID)
+	}
+	return b.WorkflowID
+}
+
+// webhookURL returns the url the emulator holds for a batch, "" when none.
+func (e *testEnv) webhookURL(t *testing.T, batchID string) string {
+	t.Helper()
+	w, ok := e.emu.Webhook(e.workflowOf(t, batchID))
+	if !ok {
+		return ""
+	}
+	return w.URL
+}
+
+func (e *testEnv) webhookHeader(t *testing.T, batchID string) string {
+	t.Helper()
+	w, ok := e.emu.Webhook(e.workflowOf(t, batchID))
+	if !ok || w.Header == nil {
+		return ""
+	}
+	return *w.Header
+}
+
+func strPtr(s string) *string { return &s }

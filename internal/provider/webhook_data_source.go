@@ -1,0 +1,125 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/client"
+)
+
+var _ datasource.DataSourceWithConfigure = (*webhookDataSource)(nil)
+
+// NewWebhookDataSource is the isahitlab_webhook data source: one batch's or
+// one workflow's webhook, read as the SDK's get_webhook reads it.
+func NewWebhookDataSource() datasource.DataSource { return &webhookDataSource{} }
+
+type webhookDataSource struct {
+	data *providerData
+}
+
+type webhookDataSourceModel struct {
+	ProjectID  types.String `tfsdk:"project_id"`
+	BatchID    types.String `tfsdk:"batch_id"`
+	WorkflowID types.String `tfsdk:"workflow_id"`
+	URL        types.String `tfsdk:"url"`
+	Header     types.String `tfsdk:"header"`
+	UpdatedAt  types.String `tfsdk:"updated_at"`
+	LastCall   types.Object `tfsdk:"last_call"`
+	LastError  types.Object `tfsdk:"last_error"`
+}
+
+func (d *webhookDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhook"
+}
+
+func (d *webhookDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	oneOf := stringvalidator.ExactlyOneOf(path.MatchRoot("batch_id"), path.MatchRoot("workflow_id"))
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads the webhook of one batch or one workflow, with its last call and last error. `url` and the other attributes are null when no webhook is set.",
+		Attributes: map[string]schema.Attribute{
+			"project_id": schema.StringAttribute{
+				MarkdownDescription: "The project.",
+				Required:            true,
+				Validators:          []validator.String{objectID()},
+			},
+			"batch_id": schema.StringAttribute{
+				MarkdownDescription: "A batch of the project. Exactly one of `batch_id` and `workflow_id` is required.",
+				Optional:            true,
+				Validators:          []validator.String{objectID(), oneOf},
+			},
+			"workflow_id": schema.StringAttribute{
+				MarkdownDescription: "A workflow. Exactly one of `batch_id` and `workflow_id` is required; with `batch_id`, the batch's workflow.",
+				Optional:            true,
+				Computed:            true,
+				Validators:          []validator.String{objectID(), oneOf},
+			},
+			"url": schema.StringAttribute{
+				MarkdownDescription: "The URL Isahit Lab calls.",
+				Computed:            true,
+			},
+			"header": schema.StringAttribute{
+				MarkdownDescription: "The value sent as the `Authorization` header.",
+				Computed:            true,
+				Sensitive:           true,
+			},
+			"updated_at": schema.StringAttribute{
+				MarkdownDescription: "When the webhook was last set.",
+				Computed:            true,
+			},
+			"last_call": schema.SingleNestedAttribute{
+				MarkdownDescription: "The last delivery attempt.",
+				Computed:            true,
+				Attributes:          lastCallDataSchema(),
+			},
+			"last_error": schema.SingleNestedAttribute{
+				MarkdownDescription: "The last failed delivery.",
+				Computed:            true,
+				Attributes:          lastErrorDataSchema(),
+			},
+		},
+	}
+}
+
+func (d *webhookDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *webhookDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m webhookDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || !d.data.ready(&resp.Diagnostics) {
+		return
+	}
+	id := webhookID{ProjectID: m.ProjectID.ValueString(), BatchID: m.BatchID.ValueString(), WorkflowID: m.WorkflowID.ValueString()}
+
+	var wf *client.Workflow
+	var err error
+	if id.BatchID != "" {
+		wf, err = readBatchWebhook(ctx, d.data.client, id.ProjectID, id.BatchID)
+	} else {
+		wf, err = readWorkflow(ctx, d.data.client, id.WorkflowID)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the webhook of "+id.what(), err.Error())
+		return
+	}
+
+	m.WorkflowID = types.StringValue(wf.ID)
+	m.URL, m.Header, m.UpdatedAt = types.StringNull(), types.StringNull(), types.StringNull()
+	m.LastCall, m.LastError = types.ObjectNull(lastCallTypes), types.ObjectNull(lastErrorTypes)
+	if w := wf.Webhook; w != nil {
+		ctx = maskHeader(ctx, headerValue(w.Header))
+		m.URL = types.StringValue(w.URL)
+		m.Header = headerValue(w.Header)
+		m.UpdatedAt = types.StringValue(w.UpdatedAt)
+		m.LastCall = lastCallValue(ctx, w.LastCall, &resp.Diagnostics)
+		m.LastError = lastErrorValue(ctx, w.LastError, &resp.Diagnostics)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

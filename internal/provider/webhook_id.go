@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"fmt"
+	"strings"
+)
+
+// webhookID is the resource's id, and the import id: it names the scope.
+//
+//	PROJECT_ID                       every batch of the project
+//	PROJECT_ID/BATCH_ID              one batch
+//	PROJECT_ID/workflow/WORKFLOW_ID  one workflow
+type webhookID struct {
+	ProjectID  string
+	BatchID    string
+	WorkflowID string
+}
+
+const idForms = "PROJECT_ID, PROJECT_ID/BATCH_ID or PROJECT_ID/workflow/WORKFLOW_ID"
+
+func parseWebhookID(s string) (webhookID, error) {
+	bad := func(why string) (webhookID, error) {
+		return webhookID{}, fmt.Errorf("import id %q %s; the accepted forms are %s, each id being 24 hexadecimal digits", s, why, idForms)
+	}
+	parts := strings.Split(s, "/")
+	for i, p := range parts {
+		if p == "" {
+			if s == "" {
+				return bad("is empty")
+			}
+			return bad(fmt.Sprintf("has an empty part %d", i+1))
+		}
+	}
+	var id webhookID
+	switch len(parts) {
+	case 1:
+		id = webhookID{ProjectID: parts[0]}
+	case 2:
+		if parts[1] == "workflow" {
+			return bad("lacks the workflow id after \"workflow\"")
+		}
+		id = webhookID{ProjectID: parts[0], BatchID: parts[1]}
+	case 3:
+		if parts[1] != "workflow" {
+			return bad(fmt.Sprintf("has the unknown keyword %q where \"workflow\" was expected", parts[1]))
+		}
+		id = webhookID{ProjectID: parts[0], WorkflowID: parts[2]}
+	default:
+		return bad(fmt.Sprintf("has %d parts, at most 3 are accepted", len(parts)))
+	}
+	for _, p := range []struct{ name, value string }{
+		{"project id", id.ProjectID}, {"batch id", id.BatchID}, {"workflow id", id.WorkflowID},
+	} {
+		if p.value != "" && checkObjectID(p.value) != "" {
+			return bad(fmt.Sprintf("has %s %q, which is not 24 lowercase hexadecimal digits", p.name, p.value))
+		}
+	}
+	return id, nil
+}
+
+func (id webhookID) String() string {
+	switch {
+	case id.BatchID != "":
+		return id.ProjectID + "/" + id.BatchID
+	case id.WorkflowID != "":
+		return id.ProjectID + "/workflow/" + id.WorkflowID
+	}
+	return id.ProjectID
+}
+
+// what names the scope in messages: "batch B of project P" and the like.
+func (id webhookID) what() string {
+	switch {
+	case id.BatchID != "":
+		return "batch " + id.BatchID + " of project " + id.ProjectID
+	case id.WorkflowID != "":
+		return "workflow " + id.WorkflowID
+	}
+	return "project " + id.ProjectID
+}
