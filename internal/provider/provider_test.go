@@ -3,6 +3,8 @@ package provider
 import (
 	"fmt"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -47,14 +49,20 @@ func newTestEnv(t *testing.T, n int) *testEnv {
 }
 
 // provider is the provider block pointing at this emulator.
-func (e *testEnv) provider() string {
-	return fmt.Sprintf(`
-provider "isahitlab" {
-  endpoint   = %q
-  access_id  = %q
-  secret_key = %q
-}
-`, e.url, testAccessID, testSecretKey)
+func (e *testEnv) provider() string { return e.providerWith("") }
+
+// providerWith is the provider block with extra arguments, less the named ones.
+func (e *testEnv) providerWith(extra string, drop ...string) string {
+	args := map[string]string{"endpoint": e.url, "access_id": testAccessID, "secret_key": testSecretKey}
+	var b strings.Builder
+	b.WriteString("\nprovider \"isahitlab\" {\n")
+	for _, k := range []string{"endpoint", "access_id", "secret_key"} {
+		if !slices.Contains(drop, k) {
+			fmt.Fprintf(&b, "  %s = %q\n", k, args[k])
+		}
+	}
+	b.WriteString("  " + extra + "\n}\n")
+	return b.String()
 }
 
 func (e *testEnv) workflowOf(t *testing.T, batchID string) string {

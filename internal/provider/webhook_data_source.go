@@ -3,7 +3,7 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -13,7 +13,10 @@ import (
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
 )
 
-var _ datasource.DataSourceWithConfigure = (*webhookDataSource)(nil)
+var (
+	_ datasource.DataSourceWithConfigure        = (*webhookDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*webhookDataSource)(nil)
+)
 
 // NewWebhookDataSource is the isahitlab_webhook data source: one batch's or
 // one workflow's webhook, read as the SDK's get_webhook reads it.
@@ -39,7 +42,6 @@ func (d *webhookDataSource) Metadata(_ context.Context, req datasource.MetadataR
 }
 
 func (d *webhookDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	oneOf := stringvalidator.ExactlyOneOf(path.MatchRoot("batch_id"), path.MatchRoot("workflow_id"))
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads the webhook of one batch or one workflow, with its last call and last error. `url` and the other attributes are null when no webhook is set.",
 		Attributes: map[string]schema.Attribute{
@@ -51,13 +53,13 @@ func (d *webhookDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"batch_id": schema.StringAttribute{
 				MarkdownDescription: "A batch of the project. Exactly one of `batch_id` and `workflow_id` is required.",
 				Optional:            true,
-				Validators:          []validator.String{objectID(), oneOf},
+				Validators:          []validator.String{objectID()},
 			},
 			"workflow_id": schema.StringAttribute{
 				MarkdownDescription: "A workflow. Exactly one of `batch_id` and `workflow_id` is required; with `batch_id`, the batch's workflow.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.String{objectID(), oneOf},
+				Validators:          []validator.String{objectID()},
 			},
 			"url": schema.StringAttribute{
 				MarkdownDescription: "The URL Isahit Lab calls.",
@@ -83,6 +85,12 @@ func (d *webhookDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Attributes:          lastErrorDataSchema(),
 			},
 		},
+	}
+}
+
+func (d *webhookDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("batch_id"), path.MatchRoot("workflow_id")),
 	}
 }
 

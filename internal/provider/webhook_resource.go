@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -29,6 +30,8 @@ var (
 	_ resource.ResourceWithConfigure   = (*webhookResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*webhookResource)(nil)
 	_ resource.ResourceWithImportState = (*webhookResource)(nil)
+
+	_ resource.ResourceWithConfigValidators = (*webhookResource)(nil)
 )
 
 // Defaults sized for a project of 10,000 batches at a modest rate limit
@@ -124,10 +127,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "One workflow, targeted directly. Conflicts with `batch_id`; with `batch_id` it is computed (the batch's workflow). Changing a configured value replaces the resource.",
 				Optional:            true,
 				Computed:            true,
-				Validators: []validator.String{
-					objectID(),
-					stringvalidator.ConflictsWith(path.MatchRoot("batch_id")),
-				},
+				Validators:          []validator.String{objectID()},
 				PlanModifiers: []planmodifier.String{
 					stringplanmodifier.RequiresReplaceIfConfigured(),
 					stringplanmodifier.UseStateForUnknown(),
@@ -142,7 +142,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Value Isahit Lab sends as the `Authorization` header of each call. Stored in state (marked sensitive); use `header_wo` to keep it out of state.",
 				Optional:            true,
 				Sensitive:           true,
-				Validators:          []validator.String{nonEmpty(), stringvalidator.ConflictsWith(path.MatchRoot("header_wo"))},
+				Validators:          []validator.String{nonEmpty()},
 			},
 			"header_wo": schema.StringAttribute{
 				MarkdownDescription: "Write-only twin of `header` (Terraform 1.11 or later): never stored in state or plan. " +
@@ -150,7 +150,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Optional:   true,
 				Sensitive:  true,
 				WriteOnly:  true,
-				Validators: []validator.String{nonEmpty(), stringvalidator.ConflictsWith(path.MatchRoot("header"))},
+				Validators: []validator.String{nonEmpty()},
 			},
 			"header_wo_version": schema.StringAttribute{
 				MarkdownDescription: "Any string; change it to send a new `header_wo` value. Requires `header_wo`.",
@@ -191,6 +191,14 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
+	}
+}
+
+// ConfigValidators refuse, at plan time, two scopes or two header forms at once.
+func (r *webhookResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.Conflicting(path.MatchRoot("batch_id"), path.MatchRoot("workflow_id")),
+		resourcevalidator.Conflicting(path.MatchRoot("header"), path.MatchRoot("header_wo")),
 	}
 }
 
