@@ -99,7 +99,7 @@ func (d *batchesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return nil
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot list the batches of project "+filter.ProjectID, err.Error())
+		resp.Diagnostics.AddError("Cannot list the batches of project "+filter.ProjectID, describe(err))
 		return
 	}
 
@@ -125,7 +125,7 @@ func (d *batchesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		err = firstErr
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the workflows of the batches of project "+filter.ProjectID, err.Error())
+		resp.Diagnostics.AddError("Cannot read the workflows of the batches of project "+filter.ProjectID, describe(err))
 		return
 	}
 

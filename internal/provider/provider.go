@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -204,6 +205,15 @@ func intOr(v types.Int64, def int) int {
 		return def
 	}
 	return int(v.ValueInt64())
+}
+
+// describe is an API error as users should read it: refused credentials
+// name where they come from.
+func describe(err error) string {
+	if errors.Is(err, client.ErrUnauthorized) {
+		return err.Error() + fmt.Sprintf("\n\nThe Isahit Lab API refused the credentials. Check access_id and secret_key in the provider block, or the %s and %s environment variables.", envAccessID, envSecretKey)
+	}
+	return err.Error()
 }
 
 // configuredData takes the provider's data in a resource's or data source's

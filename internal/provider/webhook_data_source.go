@@ -114,7 +114,7 @@ func (d *webhookDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		wf, err = readWorkflow(ctx, d.data.client, id.WorkflowID)
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the webhook of "+id.what(), err.Error())
+		resp.Diagnostics.AddError("Cannot read the webhook of "+id.what(), describe(err))
 		return
 	}
 

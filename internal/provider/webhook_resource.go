@@ -309,12 +309,12 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 	case scopeBatch:
 		b, err := batchOfProject(ctx, c, m.ProjectID.ValueString(), m.BatchID.ValueString())
 		if err != nil {
-			diags.AddAttributeError(path.Root("batch_id"), "Cannot set the webhook of batch "+m.BatchID.ValueString(), err.Error())
+			diags.AddAttributeError(path.Root("batch_id"), "Cannot set the webhook of batch "+m.BatchID.ValueString(), describe(err))
 			m.ID = types.StringNull()
 			return
 		}
 		if err := c.SetupWebhook(ctx, client.Target{BatchID: b.ID}, setting); err != nil {
-			diags.AddError("Cannot set the webhook of batch "+b.ID, err.Error())
+			diags.AddError("Cannot set the webhook of batch "+b.ID, describe(err))
 			m.ID = types.StringNull()
 			return
 		}
@@ -323,7 +323,7 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 
 	case scopeWorkflow:
 		if err := c.SetupWebhook(ctx, client.Target{WorkflowID: m.WorkflowID.ValueString()}, setting); err != nil {
-			diags.AddAttributeError(path.Root("workflow_id"), "Cannot set the webhook of workflow "+m.WorkflowID.ValueString(), err.Error())
+			diags.AddAttributeError(path.Root("workflow_id"), "Cannot set the webhook of workflow "+m.WorkflowID.ValueString(), describe(err))
 			m.ID = types.StringNull()
 			return
 		}
@@ -332,7 +332,7 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 	case scopeProject:
 		projectID := m.ProjectID.ValueString()
 		if _, err := c.GetProject(ctx, projectID); err != nil {
-			diags.AddAttributeError(path.Root("project_id"), "Cannot set the webhooks of project "+projectID, err.Error())
+			diags.AddAttributeError(path.Root("project_id"), "Cannot set the webhooks of project "+projectID, describe(err))
 			m.ID = types.StringNull()
 			return
 		}
@@ -342,7 +342,7 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 			err = rep.Err()
 		}
 		if rep.BatchIDs == nil && err != nil {
-			diags.AddError("Cannot set the webhooks of project "+projectID, err.Error())
+			diags.AddError("Cannot set the webhooks of project "+projectID, describe(err))
 			m.ID = types.StringNull()
 			return
 		}
@@ -362,7 +362,7 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 func (r *webhookResource) readBack(ctx context.Context, m *webhookResourceModel, writeOnly bool, diags *diag.Diagnostics) {
 	wf, err := r.data.client.GetWorkflow(ctx, m.WorkflowID.ValueString())
 	if err != nil {
-		diags.AddError("Cannot read back the webhook of workflow "+m.WorkflowID.ValueString(), err.Error())
+		diags.AddError("Cannot read back the webhook of workflow "+m.WorkflowID.ValueString(), describe(err))
 		return
 	}
 	if wf.Webhook == nil {
@@ -408,7 +408,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		case errors.As(err, &g):
 			gone = err
 		case err != nil:
-			resp.Diagnostics.AddError("Cannot read the webhook of "+state.webhookID().what(), err.Error())
+			resp.Diagnostics.AddError("Cannot read the webhook of "+state.webhookID().what(), describe(err))
 			return
 		default:
 			state.WorkflowID = types.StringValue(wf.ID)
@@ -444,7 +444,7 @@ func (r *webhookResource) readProject(ctx context.Context, m *webhookResourceMod
 		if errors.Is(err, client.ErrNotFound) {
 			return goneError(fmt.Sprintf("Project %s no longer exists.", projectID))
 		}
-		diags.AddError("Cannot read project "+projectID, err.Error())
+		diags.AddError("Cannot read project "+projectID, describe(err))
 		return nil
 	}
 	var want *fanout.Want
@@ -452,12 +452,14 @@ func (r *webhookResource) readProject(ctx context.Context, m *webhookResourceMod
 		want = &fanout.Want{URL: m.URL.ValueString(), Header: m.Header.ValueStringPointer(), CompareHeader: !writeOnly}
 	}
 	rep, err := fanout.Inspect(ctx, c, projectID, want, r.data.fanoutOptions())
-	if err == nil {
-		err = rep.Err()
-	}
 	if err != nil {
-		diags.AddError("Cannot read the webhooks of project "+projectID, err.Error())
+		diags.AddError("Cannot read the webhooks of project "+projectID, describe(err))
 		return nil
+	}
+	if ferr := rep.Err(); ferr != nil {
+		// Some batches could not be read (a 403, say): they count as out of
+		// step, so the plan shows the work left, and are never dropped.
+		diags.AddWarning("Some webhooks of project "+projectID+" could not be read", describe(ferr))
 	}
 	if want == nil {
 		if rep.Common == nil {
@@ -508,7 +510,7 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 		case errors.Is(err, client.ErrNotFound):
 			return // nothing left to clear
 		case err != nil:
-			resp.Diagnostics.AddError("Cannot read the webhook of "+what, err.Error())
+			resp.Diagnostics.AddError("Cannot read the webhook of "+what, describe(err))
 			return
 		case wf.Webhook == nil:
 			return
@@ -518,7 +520,7 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 			return
 		}
 		if err := c.ClearWebhook(ctx, target); err != nil && !errors.Is(err, client.ErrNotFound) {
-			resp.Diagnostics.AddError("Cannot clear the webhook of "+what, err.Error())
+			resp.Diagnostics.AddError("Cannot clear the webhook of "+what, describe(err))
 		}
 
 	case scopeProject:
@@ -541,7 +543,7 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	id, err := parseWebhookID(req.ID)
 	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id", err.Error())
+		resp.Diagnostics.AddError("Invalid import id", describe(err))
 		return
 	}
 	set := func(name, value string) {

@@ -1,0 +1,69 @@
+// Package emulator is an in-memory Isahit Lab API that follows the project's contract
+// (shared/docs/isahitlab-api.md): form-encoded login answering 201, expiring Bearer tokens,
+// projects, batches and workflows (batches may share a workflow), paginated lists with a
+// server-side cap on `limit`, setup-webhook by batch or by workflow, 403/404 rules, webhook
+// deliveries that record lastCall/lastError, and fault injection (latency, rate limit with 429 +
+// Retry-After, 5xx answers, dropped connections). It serves tests in-process (an *Emulator is an
+// http.Handler for httptest) and the standalone program in cmd/isahitlab-emulator.
+//
+// # Ids
+//
+// Ids are 24 lowercase hex digits "6650c1f2a9b4" + a 12-digit counter shared by projects, batches
+// and workflows, starting at 1. AddBatch allocates the batch id, then its workflow's. So the
+// default standalone seed (1 project, 3 batches) is always: project ...001; batches ...002,
+// ...004, ...006 with workflows ...003, ...005, ...007.
+//
+// # Choices where the contract is open
+//
+//   - `pagination` is not required: every list call is paginated (page 1, limit 10 by default),
+//     and `limit` is capped at PageCap. A non-integer or < 1 page/limit is 400. totalPages is at
+//     least 1; a page past the end has no docs (mongoose-paginate-v2 behaviour).
+//   - Filters match exactly, values from repeated keys (`statuses=a&statuses=b`); `ids=a,b` is one
+//     id. `search` is a case-insensitive substring of the name.
+//   - Setup-webhook: exactly one of workflowId/batchId (else 400); body must be JSON with a `url`
+//     key (missing `url` is 400, null removes the webhook); a missing `header` counts as null.
+//     Validation (400) comes before lookups (404) and permissions (403). A removed webhook is gone
+//     with its history: a later setup starts without lastCall/lastError.
+//   - Forbid(id) on a project forbids its batches and their workflows; on a batch, it forbids the
+//     workflow the batch uses (so a workflow shared with a forbidden batch is forbidden through
+//     every batch). B2 of a non-forbidden project still lists forbidden batches; P1 without ids
+//     leaves forbidden projects out, and with a forbidden id answers 403.
+//   - Faults run in this order: rate limit (decided on arrival), then the added latency, then the
+//     429 / dropped / 5xx answer. A dropped request is not processed. Every received request is
+//     counted under its endpoint id, whatever the answer.
+//
+// # Admin routes (no auth, no faults, not counted)
+//
+//	POST   _emulator/deliver        {"batchId","taskId"?,"type"?:"annotation"|"review"} -> 200 webhook JSON; 404 unknown batch; 409 no webhook
+//	POST   _emulator/batches        {"projectId","name","workflowId"?} -> 201 {"_id","workflowId"}
+//	DELETE _emulator/batches/{id}   -> 200 {"_id"}
+//	GET    _emulator/calls          -> Calls() as JSON;  DELETE resets the counters
+//	GET    _emulator/stats          -> {"totalCalls","maxInFlight","calls"}
+//	GET|PUT _emulator/faults        {"latency":"20ms","rateLimit":500,"failRate":0.1,"dropRate":0.02}
+//	PUT    _emulator/settings       {"listOmitsWorkflow"?:bool,"pageCap"?:int,"tokenTTL"?:"1h"}
+//	POST   _emulator/forbid         {"id","forbidden"?:bool}  (false lifts it)
+//	POST   _emulator/expire-tokens  -> 204; every issued token becomes invalid
+//
+// # Seed file
+//
+// The standalone program's -seed-file (ParseSeed, ApplySeed) is JSON, unknown fields refused:
+//
+//	{
+//	  "projects": [
+//	    {
+//	      "name": "Cats",              // required
+//	      "status": "pending",         // optional: configuring|pending|complete|toBeDeleted|deleted|archived
+//	      "type": "form",              // optional: form|iat-rectangle|iat-polygon|iat-segmentation|iat-graph|iat-polyline
+//	      "forbidden": false,          // optional: API calls touching it get 403
+//	      "batches": [                 // optional, created in this order
+//	        {"name": "week-1"},
+//	        {"name": "week-2", "status": "pending", "same_workflow_as": "week-1", "forbidden": false}
+//	      ],
+//	      "batch_count": 100           // optional: then 100 more batches named batch-N
+//	    }
+//	  ]
+//	}
+//
+// The emulator never logs; it keeps no request headers, so tokens and webhook header values
+// appear only in the answers that carry them by contract.
+package emulator

@@ -1,0 +1,296 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/emulator"
+	"github.com/isahit/terraform-provider-isahitlab/internal/tfrun"
+)
+
+// Tests here run the Terraform CLI as a separate process against a built
+// provider binary: what only a real process shows (signals, every log line).
+
+var (
+	buildOnce   sync.Once
+	providerDir string
+	buildErr    error
+)
+
+// cliWorkspace builds the provider once per test binary and returns a fresh
+// workspace using it.
+func cliWorkspace(t *testing.T) *tfrun.Workspace {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
+	cli, err := tfrun.CLIPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildOnce.Do(func() {
+		providerDir, buildErr = os.MkdirTemp("", "isahitlab-provider-")
+		if buildErr == nil {
+			_, buildErr = tfrun.BuildProvider(context.Background(), providerDir)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	ws, err := tfrun.NewWorkspace(t.TempDir(), cli, providerDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if providerDir != "" {
+		_ = os.RemoveAll(providerDir)
+	}
+	os.Exit(code)
+}
+
+// tokenRecorder wraps the emulator and remembers every bearer token used.
+type tokenRecorder struct {
+	http.Handler
+	mu     sync.Mutex
+	tokens map[string]bool
+}
+
+func (r *tokenRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+		r.mu.Lock()
+		r.tokens[tok] = true
+		r.mu.Unlock()
+	}
+	r.Handler.ServeHTTP(w, req)
+}
+
+// With TF_LOG=TRACE, neither the CLI's output nor the logs (Terraform's and
+// the provider's) hold the secret key, an access token or a header value.
+func TestCLI_secretsNeverLogged(t *testing.T) {
+	ws := cliWorkspace(t)
+	const (
+		secretKey = "sk-never-log-7f3a9c"
+		header    = "Bearer hdr-never-log-41c2"
+		headerWO  = "Bearer wo-never-log-9b8e"
+	)
+	emu := emulator.New(emulator.Options{AccessID: "id-1", SecretKey: secretKey})
+	project := emu.AddProject("p")
+	b1, b2 := emu.AddBatch(project, "a"), emu.AddBatch(project, "b")
+	rec := &tokenRecorder{Handler: emu, tokens: map[string]bool{}}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+
+	config := fmt.Sprintf(`
+provider "isahitlab" {
+  endpoint   = %q
+  access_id  = "id-1"
+  secret_key = %q
+}
+
+resource "isahitlab_webhook" "plain" {
+  project_id = %q
+  batch_id   = %q
+  url        = "https://hooks.example.com/plain"
+  header     = %q
+}
+
+resource "isahitlab_webhook" "write_only" {
+  project_id        = %q
+  batch_id          = %q
+  url               = "https://hooks.example.com/wo"
+  header_wo         = %q
+  header_wo_version = "1"
+}
+
+data "isahitlab_webhook" "read" {
+  project_id = %q
+  batch_id   = isahitlab_webhook.plain.batch_id
+}
+
+output "read_url" { value = data.isahitlab_webhook.read.url }
+`, srv.URL, secretKey, project, b1, header, project, b2, headerWO, project)
+	if err := ws.WriteConfig(config); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(ws.Dir, "trace.log")
+	ws.Env = append(ws.Env, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath)
+
+	var outputs strings.Builder
+	for _, args := range [][]string{{"apply", "-auto-approve", "-no-color"}, {"plan", "-no-color"}, {"show", "-no-color"}} {
+		res, err := ws.Run(context.Background(), args...)
+		if err != nil {
+			t.Fatal(redactFor(err.Error(), secretKey, header, headerWO))
+		}
+		outputs.WriteString(res.Stdout + res.Stderr)
+	}
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) < 10000 || !strings.Contains(string(logs), "isahitlab") {
+		t.Fatalf("the trace log is suspiciously small (%d bytes): the test would prove nothing", len(logs))
+	}
+	// The header reached the server, so it was really sent.
+	if w, _ := emu.Webhook(mustBatch(t, emu, b2).WorkflowID); w.Header == nil || *w.Header != headerWO {
+		t.Fatal("the write-only header did not reach the server")
+	}
+
+	secrets := map[string]string{"secret key": secretKey, "header": header, "header_wo": headerWO}
+	rec.mu.Lock()
+	if len(rec.tokens) == 0 {
+		t.Fatal("no access token was used")
+	}
+	for tok := range rec.tokens {
+		secrets["access token"] = tok
+	}
+	rec.mu.Unlock()
+	for name, value := range secrets {
+		if strings.Contains(outputs.String(), value) {
+			t.Errorf("the CLI output holds the %s", name)
+		}
+		if strings.Contains(string(logs), value) {
+			t.Errorf("the TRACE log holds the %s", name)
+		}
+		state, _ := os.ReadFile(filepath.Join(ws.Dir, "terraform.tfstate"))
+		if name == "header_wo" && strings.Contains(string(state), value) {
+			t.Errorf("the state holds the write-only header")
+		}
+	}
+}
+
+func mustBatch(t *testing.T, emu *emulator.Emulator, id string) emulator.BatchInfo {
+	t.Helper()
+	b, ok := emu.Batch(id)
+	if !ok {
+		t.Fatalf("no batch %s", id)
+	}
+	return b
+}
+
+// redactFor keeps a failing test from printing the secrets it guards.
+func redactFor(s string, secrets ...string) string {
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, "<redacted>")
+	}
+	return s
+}
+
+// An interrupt during a large fan-out stops the provider's calls within a
+// few seconds, and the state written afterwards claims no batch the server
+// does not hold.
+func TestCLI_interruptStopsFanOut(t *testing.T) {
+	ws := cliWorkspace(t)
+	emu := emulator.New(emulator.Options{AccessID: "id", SecretKey: "key", Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
+	project := emu.AddProject("big")
+	const n = 3000
+	for i := range n {
+		emu.AddBatch(project, fmt.Sprintf("b%d", i))
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	if err := ws.WriteConfig(fmt.Sprintf(`
+provider "isahitlab" {
+  endpoint        = %q
+  access_id       = "id"
+  secret_key      = "key"
+  max_concurrency = 4
+}
+
+resource "isahitlab_webhook" "all" {
+  project_id = %q
+  url        = "https://hooks.example.com/all"
+}
+`, srv.URL, project)); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := ws.Command(context.Background(), "apply", "-auto-approve", "-no-color")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the fan-out is well under way.
+	deadline := time.Now().Add(60 * time.Second)
+	for emu.Calls()["W2"] < 200 {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the fan-out never started:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	interrupted := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("terraform still running 20 s after the interrupt")
+	}
+	stopped := emu.TotalCalls()
+	time.Sleep(time.Second)
+	if after := emu.TotalCalls(); after != stopped {
+		t.Errorf("API calls went on after terraform exited: %d then %d", stopped, after)
+	}
+	if took := time.Since(interrupted); took > 10*time.Second {
+		t.Errorf("terraform took %v to stop after the interrupt", took)
+	}
+	if w2 := emu.Calls()["W2"]; w2 >= n {
+		t.Fatalf("the interrupt came too late to test anything (%d of %d set)", w2, n)
+	}
+
+	// The state written afterwards: every batch it counts as in step holds
+	// the webhook on the server.
+	res, err := ws.Run(context.Background(), "show", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Values map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &shown); err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for _, id := range emu.ProjectBatches(project) {
+		if w, ok := emu.Webhook(mustBatch(t, emu, id).WorkflowID); ok && w.URL == "https://hooks.example.com/all" {
+			held++
+		}
+	}
+	if r := shown.Values.RootModule.Resources; len(r) == 1 {
+		outOfStep := int(r[0].Values["batches_out_of_step"].(float64))
+		if inStep := n - outOfStep; inStep > held {
+			t.Errorf("state counts %d batches in step, the server holds the webhook on %d", inStep, held)
+		}
+		if outOfStep == 0 {
+			t.Errorf("state claims every batch is in step after an interrupted apply")
+		}
+	} else if held > 0 {
+		t.Errorf("state lost the resource while %d batches hold its webhook:\n%s", held, out.String())
+	}
+	t.Logf("interrupted after %d of %d batches; terraform exited in %v; state/server agree", emu.Calls()["W2"], n, time.Since(interrupted).Round(time.Millisecond))
+}
