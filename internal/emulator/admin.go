@@ -136,10 +136,11 @@ type faultsDoc struct {
 	RateLimit float64 `json:"rateLimit"`
 	FailRate  float64 `json:"failRate"`
 	DropRate  float64 `json:"dropRate"`
+	Throttle  float64 `json:"throttleRate"`
 }
 
 func faultsToDoc(f Faults) faultsDoc {
-	return faultsDoc{Latency: f.Latency.String(), RateLimit: f.RateLimit, FailRate: f.FailRate, DropRate: f.DropRate}
+	return faultsDoc{Latency: f.Latency.String(), RateLimit: f.RateLimit, FailRate: f.FailRate, DropRate: f.DropRate, Throttle: f.ThrottleRate}
 }
 
 func (e *Emulator) adminSetFaults(w http.ResponseWriter, r *http.Request) {
@@ -156,11 +157,11 @@ func (e *Emulator) adminSetFaults(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Latency = d
 	}
-	if body.RateLimit < 0 || body.FailRate < 0 || body.FailRate > 1 || body.DropRate < 0 || body.DropRate > 1 {
+	if body.RateLimit < 0 || body.FailRate < 0 || body.FailRate > 1 || body.DropRate < 0 || body.DropRate > 1 || body.Throttle < 0 || body.Throttle > 1 {
 		writeError(w, http.StatusBadRequest, "rateLimit must be >= 0; failRate and dropRate in [0,1]")
 		return
 	}
-	f.RateLimit, f.FailRate, f.DropRate = body.RateLimit, body.FailRate, body.DropRate
+	f.RateLimit, f.FailRate, f.DropRate, f.ThrottleRate = body.RateLimit, body.FailRate, body.DropRate, body.Throttle
 	e.SetFaults(f)
 	writeJSON(w, http.StatusOK, faultsToDoc(e.CurrentFaults()))
 }

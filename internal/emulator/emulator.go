@@ -40,6 +40,9 @@ type Faults struct {
 	FailRate float64
 	// DropRate is the share [0,1] of API requests whose connection is closed with no answer.
 	DropRate float64
+	// ThrottleRate is the share [0,1] of API requests answered 429 with Retry-After: 1 at
+	// random, as a server whose limit is shared with other tenants does.
+	ThrottleRate float64
 }
 
 // Request is one entry of the request log kept when Options.RecordRequests is set.

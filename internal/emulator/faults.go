@@ -28,6 +28,7 @@ type decision struct {
 func (e *Emulator) SetFaults(f Faults) {
 	f.FailRate = clamp01(f.FailRate)
 	f.DropRate = clamp01(f.DropRate)
+	f.ThrottleRate = clamp01(f.ThrottleRate)
 	if f.RateLimit < 0 || math.IsNaN(f.RateLimit) || math.IsInf(f.RateLimit, 0) {
 		f.RateLimit = 0
 	}
@@ -77,12 +78,15 @@ func (e *Emulator) admit(now time.Time) decision {
 		}
 		e.bucketTokens--
 	}
-	if f.DropRate > 0 || f.FailRate > 0 {
+	if f.DropRate > 0 || f.FailRate > 0 || f.ThrottleRate > 0 {
 		u := e.rng.Float64()
 		switch {
-		case u < f.DropRate:
+		case u < f.ThrottleRate:
+			d.kind = faultRateLimited
+			d.retryAfter = 1
+		case u < f.ThrottleRate+f.DropRate:
 			d.kind = faultDrop
-		case u < f.DropRate+f.FailRate:
+		case u < f.ThrottleRate+f.DropRate+f.FailRate:
 			if e.rng.IntN(2) == 0 {
 				d.kind = faultFail500
 			} else {

@@ -217,3 +217,28 @@ func TestLatencyHonoursClientCancel(t *testing.T) {
 		t.Fatalf("log %+v", r)
 	}
 }
+
+func TestThrottleRate(t *testing.T) {
+	a := newAPI(t, emulator.Options{Seed: 3})
+	a.login()
+	a.e.SetFaults(emulator.Faults{ThrottleRate: 1})
+	status, h, b := a.do(http.MethodGet, "api/project-manager/projects?pagination=true", nil)
+	if status != http.StatusTooManyRequests || h.Get("Retry-After") != "1" {
+		t.Fatalf("ThrottleRate 1: status %d Retry-After %q", status, h.Get("Retry-After"))
+	}
+	errMessage(t, b)
+
+	a.e.SetFaults(emulator.Faults{ThrottleRate: 0.25})
+	throttled := 0
+	for range 200 {
+		if status, _, _ := a.do(http.MethodGet, "api/project-manager/projects?pagination=true", nil); status == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	if throttled < 30 || throttled > 75 {
+		t.Fatalf("ThrottleRate 0.25: %d of 200 throttled", throttled)
+	}
+	if c := a.e.Calls(); c["429"] != throttled+1 {
+		t.Fatalf("429 counter %d, want %d", c["429"], throttled+1)
+	}
+}

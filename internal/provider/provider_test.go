@@ -2,9 +2,11 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -32,6 +34,9 @@ type testEnv struct {
 	url     string
 	project string
 	batches []string
+	// intercept, when set, may answer a request in the emulator's place
+	// (returning true): faults the emulator has no switch for.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // newTestEnv starts an emulator with a project of n batches, each with its
@@ -39,9 +44,15 @@ type testEnv struct {
 func newTestEnv(t *testing.T, n int) *testEnv {
 	t.Helper()
 	emu := emulator.New(emulator.Options{AccessID: testAccessID, SecretKey: testSecretKey})
-	srv := httptest.NewServer(emu)
+	env := &testEnv{emu: emu, project: emu.AddProject("acceptance")}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := env.intercept.Load(); f != nil && (*f)(w, r) {
+			return
+		}
+		emu.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
-	env := &testEnv{emu: emu, url: srv.URL + "/", project: emu.AddProject("acceptance")}
+	env.url = srv.URL + "/"
 	for i := range n {
 		env.batches = append(env.batches, emu.AddBatch(env.project, fmt.Sprintf("batch-%d", i+1)))
 	}

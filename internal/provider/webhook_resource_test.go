@@ -68,7 +68,11 @@ resource "isahitlab_webhook" "test" {
 }
 
 func projectConfig(env *testEnv, url, extra string) string {
-	return env.provider() + fmt.Sprintf(`
+	return env.provider() + projectResource(env, url, extra)
+}
+
+func projectResource(env *testEnv, url, extra string) string {
+	return fmt.Sprintf(`
 resource "isahitlab_webhook" "test" {
   project_id = %q
   url        = %q
