@@ -39,7 +39,8 @@ func cliWorkspace(t *testing.T) *tfrun.Workspace {
 		t.Fatal(err)
 	}
 	buildOnce.Do(func() {
-		providerDir, buildErr = os.MkdirTemp("", "isahitlab-provider-")
+		// Shared by every test of this binary, so not t.TempDir; TestMain removes it.
+		providerDir, buildErr = os.MkdirTemp("", "isahitlab-provider-") //nolint:usetesting
 		if buildErr == nil {
 			_, buildErr = tfrun.BuildProvider(context.Background(), providerDir)
 		}
@@ -240,7 +241,10 @@ resource "isahitlab_webhook" "all" {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err == nil {
+			t.Log("terraform exited 0 after the interrupt")
+		}
 	case <-time.After(20 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatalf("terraform still running 20 s after the interrupt")
@@ -282,7 +286,11 @@ resource "isahitlab_webhook" "all" {
 		}
 	}
 	if r := shown.Values.RootModule.Resources; len(r) == 1 {
-		outOfStep := int(r[0].Values["batches_out_of_step"].(float64))
+		count, ok := r[0].Values["batches_out_of_step"].(float64)
+		if !ok {
+			t.Fatalf("batches_out_of_step not in state: %v", r[0].Values)
+		}
+		outOfStep := int(count)
 		if inStep := n - outOfStep; inStep > held {
 			t.Errorf("state counts %d batches in step, the server holds the webhook on %d", inStep, held)
 		}
