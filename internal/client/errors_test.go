@@ -1,0 +1,195 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestAPIErrorTextAndIs(t *testing.T) {
+	e := &APIError{StatusCode: 404, Method: "GET", Path: "api/task-manager/batches/ID", Message: "batch ID not found"}
+	if got, want := e.Error(), "GET api/task-manager/batches/ID: 404 Not Found: batch ID not found"; got != want {
+		t.Fatalf("Error() = %q, want %q", got, want)
+	}
+	if got := (&APIError{StatusCode: 599, Method: "GET", Path: "x"}).Error(); got != "GET x: 599" {
+		t.Fatalf("unknown status, no message: %q", got)
+	}
+	sentinels := map[int]error{404: ErrNotFound, 403: ErrForbidden, 401: ErrUnauthorized, 400: ErrBadRequest, 429: ErrRateLimited}
+	for status := range sentinels {
+		err := fmt.Errorf("wrapped: %w", &APIError{StatusCode: status})
+		for s2, sentinel := range sentinels {
+			if got := errors.Is(err, sentinel); got != (s2 == status) {
+				t.Fatalf("errors.Is(%d, %v) = %v", status, sentinel, got)
+			}
+		}
+	}
+	if errors.Is(&APIError{StatusCode: 500}, ErrNotFound) {
+		t.Fatal("500 matches ErrNotFound")
+	}
+}
+
+func TestServerMessage(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"statusCode":404,"message":"batch x not found"}`:                   "batch x not found",
+		`{"statusCode":400,"message":["url must be a URL","name too long"]}`: "url must be a URL; name too long",
+		`{"statusCode":500, "error": "boom"}`:                                `{"statusCode":500,"error":"boom"}`,
+		"  <html>Bad Gateway</html>\n":                                       "<html>Bad Gateway</html>",
+		"":                                                                   "",
+	} {
+		if got := serverMessage([]byte(body)); got != want {
+			t.Errorf("serverMessage(%q) = %q, want %q", body, got, want)
+		}
+	}
+}
+
+func TestTrimMessage(t *testing.T) {
+	long := strings.Repeat("é", 400) // 800 bytes
+	got := trimMessage(long)
+	if len(got) > maxMessageLen+len("...(trimmed)") || !strings.HasSuffix(got, "...(trimmed)") {
+		t.Fatalf("trimmed to %d bytes: %q", len(got), got[len(got)-20:])
+	}
+	if !strings.HasPrefix(long, strings.TrimSuffix(got, "...(trimmed)")) {
+		t.Fatal("trim cut inside a rune")
+	}
+	if trimMessage(" short ") != "short" {
+		t.Fatal("short message changed")
+	}
+}
+
+func TestSecretsRedaction(t *testing.T) {
+	s := newSecrets("the-secret-key", "ab") // too short to redact
+	s.add("Bearer hdr-value-1", "", "xyz")
+	got := s.redact("key the-secret-key, header Bearer hdr-value-1, bare hdr-value-1, ab xyz")
+	want := "key ***, header ***, bare ***, ab xyz"
+	if got != want {
+		t.Fatalf("redact = %q, want %q", got, want)
+	}
+	// Redaction happens before trimming: a secret straddling the cut
+	// cannot leak its first half.
+	c := &Client{secrets: newSecrets("SECRETSECRETSECRET")}
+	body := strings.Repeat("x", maxMessageLen-5) + "SECRETSECRETSECRET"
+	e := c.newAPIError(400, "GET", "p", []byte(body))
+	if strings.Contains(e.Message, "SECRE") {
+		t.Fatalf("message keeps part of the secret: %q", e.Message[len(e.Message)-30:])
+	}
+}
+
+func TestSecretsBounded(t *testing.T) {
+	s := newSecrets("fixed-secret")
+	for i := 0; i < maxSecrets+50; i++ {
+		s.add(fmt.Sprintf("value-%04d", i))
+	}
+	if n := len(s.snapshot()); n != maxSecrets+1 {
+		t.Fatalf("kept %d values, want %d", n, maxSecrets+1)
+	}
+	if s.redact("fixed-secret") != "***" {
+		t.Fatal("the secret key was evicted")
+	}
+}
+
+// echoServer logs in with token, then answers every API call with status and
+// a message quoting the request's Authorization header and body: a server
+// that leaks what it was sent, which the client must not pass on.
+func echoServer(t *testing.T, token string, loginStatus, apiStatus int) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.HasSuffix(r.URL.Path, "auth/login") {
+			if loginStatus != 201 {
+				w.WriteHeader(loginStatus)
+				fmt.Fprintf(w, `{"message":"refused %s"}`, body)
+				return
+			}
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, token)
+			return
+		}
+		w.WriteHeader(apiStatus)
+		fmt.Fprintf(w, `{"message":"auth=%s body=%s"}`, r.Header.Get("Authorization"), strings.ReplaceAll(string(body), `"`, `'`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestNoSecretInAnyErrorString(t *testing.T) {
+	const token = "tok-0123456789-abcdef"
+	const header = "Bearer hdr-secret-0987"
+	secrets := []string{testSecretKey, token, "hdr-secret-0987"}
+	check := func(what string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Fatalf("%s: no error", what)
+		}
+		for _, s := range secrets {
+			if strings.Contains(err.Error(), s) {
+				t.Fatalf("%s: error leaks %q: %s", what, s, err)
+			}
+		}
+	}
+	ctx := context.Background()
+
+	// Login refused, the server quoting the form body with the secret key.
+	for _, st := range []int{401, 400, 500} {
+		c := newTestClient(t, echoServer(t, token, st, 200).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
+		_, err := c.GetBatch(ctx, "b1")
+		check(fmt.Sprintf("login %d", st), err)
+		if st == 401 && !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("login 401: %v", err)
+		}
+	}
+
+	// API errors quoting the Bearer token and the setup body with the header.
+	for _, st := range []int{400, 403, 404, 500, 503} {
+		c := newTestClient(t, echoServer(t, token, 201, st).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
+		err := c.SetupWebhook(ctx, Target{BatchID: "b1"}, WebhookSetting{URL: "https://x", Header: ptr(header)})
+		check(fmt.Sprintf("setup-webhook %d", st), err)
+		if !strings.Contains(err.Error(), "auth=Bearer ***") {
+			t.Fatalf("setup-webhook %d: the echo did not go through redaction: %s", st, err)
+		}
+		_, err = c.GetWorkflow(ctx, "w1")
+		check(fmt.Sprintf("get workflow %d", st), err)
+	}
+
+	// A header value read from the API (not sent by this client) is
+	// redacted from later errors too.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "auth/login"):
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, token)
+		case strings.Contains(r.URL.Path, "workflows/w1"):
+			fmt.Fprintf(w, `{"_id":"w1","webhook":{"url":"https://x","header":"Basic read-only-secret-42"}}`)
+		default:
+			w.WriteHeader(400)
+			fmt.Fprint(w, `{"message":"you sent Basic read-only-secret-42 earlier"}`)
+		}
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, nil)
+	if _, err := c.GetWorkflow(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.GetBatch(ctx, "b1")
+	if err == nil || strings.Contains(err.Error(), "read-only-secret-42") {
+		t.Fatalf("header read from W1 not redacted: %v", err)
+	}
+}
+
+func TestSecretVariantsRedacted(t *testing.T) {
+	s := newSecrets("k+y/with=chars&more")
+	s.add(`Token "quoted"<tag>`)
+	for _, text := range []string{
+		"k%2By%2Fwith%3Dchars%26more", // form-encoded, as in the login body
+		`Token \"quoted\"\u003ctag\u003e`,
+		`"quoted"<tag>`,
+	} {
+		if got := s.redact("x " + text + " y"); got != "x *** y" {
+			t.Errorf("redact(%q) = %q", text, got)
+		}
+	}
+}

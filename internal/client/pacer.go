@@ -1,0 +1,287 @@
+package client
+
+import (
+	"sync"
+	"time"
+)
+
+// Adaptive pacing (AIMD). The API's rate limit is unknown, so the client
+// sends freely until the first 429, then spaces all its requests (one Client,
+// one pace) at a shared rate:
+//   - first 429: just under the rate the server was seen to accept (half an
+//     estimate while traffic is younger than pacerWindow, when the measure is
+//     noise); see firstRate;
+//   - each later 429: multiply by pacerDecrease, counting a burst of 429s
+//     from many workers once (epoch and short window, see observe);
+//   - each pacerIncreaseEvery in which the pace held a request back: add a
+//     step, pulled faster toward the rate that last drew a 429 and doubling
+//     above it; see increase.
+//
+// A fan-out thus runs just under the limit: it neither hammers the server
+// (each 429 costs a worker a Retry-After wait of at least a second) nor
+// crawls. pacer_test.go simulates a token-bucket server to hold this.
+const (
+	// pacerFirstFactor: the first rate is this share of the accepted rate
+	// observed over the last pacerWindow.
+	pacerFirstFactor = 0.95
+	// pacerYoungFactor replaces it when requests have flowed for less than
+	// pacerWindow (see firstRate).
+	pacerYoungFactor = 0.5
+	// pacerDecrease: multiplicative decrease on a 429.
+	pacerDecrease = 0.85
+	// A 429 decreases the rate only for a request granted its slot after
+	// the last decrease (an epoch), and at most once per short window of two
+	// request intervals, bounded by these: a burst of 429s from many workers
+	// counts once, yet a rate still too high is cut again within a few round
+	// trips. (A longer window lets every worker run into 429 and sit out its
+	// Retry-After, which stalls a fan-out.)
+	pacerMinDecreaseGap = 10 * time.Millisecond
+	pacerMaxDecreaseGap = 250 * time.Millisecond
+	// pacerIncreaseEvery and pacerIncreaseShare: the additive step is
+	// pacerIncreaseShare x (rate set at the last decrease) per interval in
+	// which the pace delayed a request, with no 429.
+	pacerIncreaseEvery = 250 * time.Millisecond
+	pacerIncreaseShare = 0.025
+	// pacerCeilingPull: share of the gap to the ceiling regained per
+	// interval when that beats the additive step (see increase).
+	pacerCeilingPull = 0.25
+	// pacerMaxProbe caps the doubling of the step above the ceiling.
+	pacerMaxProbe = 10
+	// pacerMinRate floors the rate (requests per second).
+	pacerMinRate = 1.0
+	// pacerPeakShare floors decreases at this share of the highest rate the
+	// server was seen to accept over a full window. A server that refuses a
+	// share of requests whatever the rate (a limit shared with other
+	// tenants, say) would otherwise cut the pace every window down to a
+	// crawl; under a real limit L the accepted rate never exceeds L plus its
+	// burst, so the floor stays well under L and costs nothing.
+	pacerPeakShare = 0.5
+	// pacerWindow, split in pacerBuckets, is the span over which request and
+	// acceptance rates are measured.
+	pacerWindow  = time.Second
+	pacerBuckets = 10
+)
+
+// rateWindow counts events in pacerBuckets buckets spanning pacerWindow.
+type rateWindow struct {
+	counts [pacerBuckets]int
+	slots  [pacerBuckets]int64 // bucket number each count belongs to
+	first  time.Time           // first event ever, to rate a young window fairly
+}
+
+func bucketOf(t time.Time) int64 {
+	return t.UnixNano() / int64(pacerWindow/pacerBuckets)
+}
+
+func (w *rateWindow) add(now time.Time) {
+	if w.first.IsZero() {
+		w.first = now
+	}
+	b := bucketOf(now)
+	i := int(b % pacerBuckets)
+	if w.slots[i] != b {
+		w.slots[i] = b
+		w.counts[i] = 0
+	}
+	w.counts[i]++
+}
+
+// rate returns events per second over the window (or since the first event
+// when that is shorter, but at least one bucket long).
+func (w *rateWindow) rate(now time.Time) float64 {
+	if w.first.IsZero() {
+		return 0
+	}
+	cur := bucketOf(now)
+	n := 0
+	for i := range w.counts {
+		if w.slots[i] > cur-pacerBuckets && w.slots[i] <= cur {
+			n += w.counts[i]
+		}
+	}
+	span := now.Sub(w.first)
+	if span > pacerWindow {
+		span = pacerWindow
+	}
+	if minSpan := pacerWindow / pacerBuckets; span < minSpan {
+		span = minSpan
+	}
+	return float64(n) / span.Seconds()
+}
+
+// pacer is shared by all requests of one Client.
+type pacer struct {
+	mu  sync.Mutex
+	now func() time.Time
+
+	rate         float64   // requests per second; 0 = unlimited
+	ceiling      float64   // rate that drew the last 429
+	probe        int       // intervals spent probing above the ceiling
+	step         float64   // additive increase per interval
+	next         time.Time // earliest start granted to the next request
+	epoch        uint64    // bumped on each decrease
+	lastDecrease time.Time
+	lastIncrease time.Time
+	binding      bool // a request waited for the pace since lastIncrease
+
+	sent         rateWindow
+	accepted     rateWindow
+	throttledWin rateWindow
+
+	throttled int64 // 429s seen
+	decreases int64
+
+	peakAccepted float64 // highest accepted rate over a full window
+}
+
+func newPacer(now func() time.Time) *pacer {
+	return &pacer{now: now}
+}
+
+// reserve grants the next request a start slot: it returns how long to wait
+// before sending and the epoch to hand back to observe.
+func (p *pacer) reserve() (time.Duration, uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	p.sent.add(now)
+	if p.rate <= 0 {
+		return 0, p.epoch
+	}
+	p.maybeIncrease(now)
+	start := p.next
+	if start.Before(now) {
+		start = now
+	}
+	delay := start.Sub(now)
+	if delay > 0 {
+		p.binding = true
+	}
+	p.next = start.Add(interval(p.rate))
+	return delay, p.epoch
+}
+
+// maybeIncrease applies the additive increase once per pacerIncreaseEvery,
+// only when the pace was what held requests back (else the rate would grow
+// without meaning while demand is low, and the next 429 would find it far
+// above the limit).
+func (p *pacer) maybeIncrease(now time.Time) {
+	if now.Sub(p.lastIncrease) < pacerIncreaseEvery || now.Sub(p.lastDecrease) < pacerIncreaseEvery {
+		return
+	}
+	if p.binding {
+		p.rate, p.probe = increase(p.rate, p.ceiling, p.step, p.probe)
+	}
+	p.binding = false
+	p.lastIncrease = now
+}
+
+// increase returns the rate after one interval in which the pace held
+// requests back, and the new probe count. Below the ceiling (the rate that
+// last drew a 429) it adds the additive step, or a quarter of the gap when
+// that is more: a cautious start or a deep cut is regained in a few
+// intervals, and the approach to the known limit slows as it nears it. At or
+// above the ceiling with no 429, the limit is higher than known: the step
+// doubles each interval (probe) until a 429 answers, so an estimate that was
+// too low cannot leave a fan-out crawling.
+func increase(rate, ceiling, step float64, probe int) (float64, int) {
+	if rate < ceiling {
+		inc := step
+		if g := (ceiling - rate) * pacerCeilingPull; g > inc {
+			inc = g
+		}
+		return rate + inc, 0
+	}
+	if probe > pacerMaxProbe {
+		probe = pacerMaxProbe
+	}
+	return rate + step*float64(uint(1)<<uint(probe)), probe + 1
+}
+
+// observe records the answer to a request granted in epoch: throttled is true
+// for a 429.
+func (p *pacer) observe(epoch uint64, throttled bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if !throttled {
+		p.accepted.add(now)
+		if now.Sub(p.accepted.first) >= pacerWindow {
+			p.peakAccepted = max(p.peakAccepted, p.accepted.rate(now))
+		}
+		return
+	}
+	p.throttledWin.add(now)
+	p.throttled++
+	if p.rate <= 0 {
+		r, ceiling := firstRate(p.sent.rate(now), p.accepted.rate(now), p.throttledWin.rate(now), now.Sub(p.sent.first))
+		p.setRate(now, r, ceiling)
+		return
+	}
+	if epoch < p.epoch || now.Sub(p.lastDecrease) < decreaseGap(p.rate) {
+		return
+	}
+	p.setRate(now, p.rate*pacerDecrease, p.rate)
+}
+
+// firstRate sets the pace at the first 429 from the rates (per second, over
+// the last pacerWindow) of requests sent and of answers accepted and refused,
+// and from how long requests have been flowing (age). It returns the rate and
+// the ceiling that increase pulls toward.
+//
+// In steady state the accepted rate is the server's limit: start just under
+// it. Early on (age under pacerWindow, e.g. a fan-out's first burst) the
+// measures are mostly noise and a rate too high makes every worker run into
+// 429 and sit out its Retry-After, so start at half the estimate and let the
+// pull toward the ceiling find the limit within a few intervals. Either way
+// the start is never below half the estimate, so it cannot crawl.
+func firstRate(sent, accepted, refused float64, age time.Duration) (float64, float64) {
+	est := accepted
+	if answered := accepted + refused; answered > 0 {
+		if s := sent * accepted / answered; s > est {
+			est = s
+		}
+	}
+	if est < sent/2 {
+		est = sent / 2
+	}
+	if age < pacerWindow {
+		return est * pacerYoungFactor, max(sent, est)
+	}
+	return est * pacerFirstFactor, max(sent, est)
+}
+
+// setRate applies a decrease to r; ceiling is the rate that drew the 429.
+func (p *pacer) setRate(now time.Time, r, ceiling float64) {
+	r = max(r, pacerMinRate, pacerPeakShare*p.peakAccepted)
+	p.rate = r
+	p.ceiling = ceiling
+	p.probe = 0
+	p.step = r * pacerIncreaseShare
+	p.epoch++
+	p.decreases++
+	p.lastDecrease = now
+	p.lastIncrease = now
+	p.binding = false
+	// Leave one slot of room so the server's bucket can refill before the
+	// next request.
+	if n := now.Add(interval(r)); p.next.Before(n) {
+		p.next = n
+	}
+}
+
+// currentRate returns the paced rate in requests per second (0: unlimited).
+func (p *pacer) currentRate() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rate
+}
+
+// decreaseGap is the shortest time between two decreases at rate.
+func decreaseGap(rate float64) time.Duration {
+	return min(max(2*interval(rate), pacerMinDecreaseGap), pacerMaxDecreaseGap)
+}
+
+func interval(rate float64) time.Duration {
+	return time.Duration(float64(time.Second) / rate)
+}
