@@ -71,5 +71,8 @@ func readWorkflow(ctx context.Context, c *client.Client, workflowID string) (*cl
 	if errors.Is(err, client.ErrNotFound) {
 		return nil, goneError(fmt.Sprintf("Workflow %s no longer exists.", workflowID))
 	}
+	if err == nil && wf.ID == "" {
+		wf.ID = workflowID // a document without _id is still the one asked for
+	}
 	return wf, err
 }

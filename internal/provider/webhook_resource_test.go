@@ -243,6 +243,31 @@ func TestAccWebhook_projectScopeDestroyClears(t *testing.T) {
 	})
 }
 
+func TestAccWebhook_projectIDChangeReplaces(t *testing.T) {
+	env := newTestEnv(t, 2)
+	other := &testEnv{emu: env.emu, url: env.url, project: env.emu.AddProject("other")}
+	ob := env.emu.AddBatch(other.project, "other-1")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: projectConfig(env, "https://hooks.example.com/p", "")},
+			{
+				Config:           projectConfig(other, "https://hooks.example.com/p", ""),
+				ConfigPlanChecks: planChecks(plancheck.ResourceActionDestroyBeforeCreate),
+				ConfigStateChecks: []statecheck.StateCheck{
+					str("id", other.project),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ob)})),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					env.serverHolds(t, env.batches[0], "", ""),
+					env.serverHolds(t, env.batches[1], "", ""),
+					env.serverHolds(t, ob, "https://hooks.example.com/p", ""),
+				),
+			},
+		},
+	})
+}
+
 func TestAccWebhook_batchDestroyLeavesForeignURL(t *testing.T) {
 	env := newTestEnv(t, 1)
 	b := env.batches[0]
