@@ -43,7 +43,7 @@ func newEnv(t *testing.T, n, shared int) *env {
 	return e
 }
 
-func (e *env) url(t *testing.T, batch string) string {
+func (e *env) url(batch string) string {
 	b, _ := e.emu.Batch(batch)
 	w, ok := e.emu.Webhook(b.WorkflowID)
 	if !ok {
@@ -76,7 +76,7 @@ func TestApplySetsEachWorkflowOnce(t *testing.T) {
 				t.Fatalf("batch reads %d, want %d", calls["B1"], wantB1)
 			}
 			for _, b := range e.batches {
-				if e.url(t, b) != "https://x.example/h" {
+				if e.url(b) != "https://x.example/h" {
 					t.Fatalf("batch %s not set", b)
 				}
 			}
@@ -96,7 +96,7 @@ func TestApplySkipInStepSetsOnlyMissing(t *testing.T) {
 	if err != nil || len(rep.OutOfStep) != 0 {
 		t.Fatal(err, rep.OutOfStep)
 	}
-	if n := e.emu.Calls()["W2"]; n != 1 || e.url(t, late) != want.URL {
+	if n := e.emu.Calls()["W2"]; n != 1 || e.url(late) != want.URL {
 		t.Fatalf("set %d workflows; want only the late batch's", n)
 	}
 }
@@ -110,7 +110,7 @@ func TestInspectCountsOutOfStepAndAdopts(t *testing.T) {
 	}
 	b2, _ := e.emu.Batch(e.batches[2])
 	e.emu.SetWebhook(b2.WorkflowID, "https://x.example/h", nil) // header dropped outside
-	e.emu.AddBatch(e.project, "late")                         // no webhook
+	e.emu.AddBatch(e.project, "late")                           // no webhook
 
 	rep, err := Inspect(context.Background(), e.c, e.project, &want, opts)
 	if err != nil {
@@ -148,7 +148,7 @@ func TestFailuresNameBatchesAndCount(t *testing.T) {
 	if msg := ferr.Error(); !strings.Contains(msg, "7 batch(es) failed") || !strings.Contains(msg, "and 2 more") {
 		t.Fatalf("message %q should name five batches and count the rest", msg)
 	}
-	if len(rep.OutOfStep) != 7 || e.url(t, e.batches[0]) == "" || e.url(t, e.batches[8]) == "" {
+	if len(rep.OutOfStep) != 7 || e.url(e.batches[0]) == "" || e.url(e.batches[8]) == "" {
 		t.Fatalf("the allowed batches must stay set; out of step %v", rep.OutOfStep)
 	}
 }
@@ -167,7 +167,7 @@ func TestClearLeavesForeignWebhooks(t *testing.T) {
 	if len(rep.Foreign) != 1 || rep.Foreign[0] != e.batches[1] {
 		t.Fatalf("foreign %v", rep.Foreign)
 	}
-	if e.url(t, e.batches[0]) != "" || e.url(t, e.batches[2]) != "" || e.url(t, e.batches[1]) != "https://theirs.example/" {
+	if e.url(e.batches[0]) != "" || e.url(e.batches[2]) != "" || e.url(e.batches[1]) != "https://theirs.example/" {
 		t.Fatal("clear touched the wrong webhooks")
 	}
 }
@@ -188,7 +188,7 @@ func TestCancellationStopsHandingOutWork(t *testing.T) {
 	// Batches never reached count as out of step: the report claims nothing it did not do.
 	held := 0
 	for _, b := range e.batches {
-		if e.url(t, b) != "" {
+		if e.url(b) != "" {
 			held++
 		}
 	}
