@@ -43,7 +43,7 @@ type config struct {
 	addr, accessID, secretKey, seedFile, readyFile string
 	projects, batches, pageCap                     int
 	tokenTTL, latency                              time.Duration
-	rateLimit, failRate, dropRate                  float64
+	rateLimit, failRate, dropRate, throttleRate    float64
 	seed                                           int64
 	omitWorkflow, allowRemote, logRequests         bool
 }
@@ -66,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "API requests per second (0 = unlimited); over it 429 with Retry-After")
 	fs.Float64Var(&c.failRate, "fail-rate", 0, "share [0,1] of API requests answered 500/503")
 	fs.Float64Var(&c.dropRate, "drop-rate", 0, "share [0,1] of API requests dropped with no answer")
+	fs.Float64Var(&c.throttleRate, "throttle-rate", 0, "share [0,1] of API requests answered 429 at random, whatever the rate")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the fault randomness")
 	fs.StringVar(&c.readyFile, "ready-file", "", "once listening, write the endpoint and seeded ids to this JSON file")
 	fs.BoolVar(&c.logRequests, "log-requests", false, "log method, path, status and duration of each request to stderr (never headers)")
@@ -90,8 +91,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-latency must be >= 0, got %s", c.latency)
 	case c.rateLimit < 0:
 		return c, fmt.Errorf("-rate-limit must be >= 0, got %g", c.rateLimit)
-	case c.failRate < 0 || c.failRate > 1 || c.dropRate < 0 || c.dropRate > 1:
-		return c, fmt.Errorf("-fail-rate and -drop-rate must be in [0,1] (got %g, %g)", c.failRate, c.dropRate)
+	case c.failRate < 0 || c.failRate > 1 || c.dropRate < 0 || c.dropRate > 1 || c.throttleRate < 0 || c.throttleRate > 1:
+		return c, fmt.Errorf("-fail-rate, -drop-rate and -throttle-rate must be in [0,1] (got %g, %g, %g)", c.failRate, c.dropRate, c.throttleRate)
 	case c.accessID == "" || c.secretKey == "":
 		return c, errors.New("-access-id and -secret-key must not be empty")
 	}
@@ -137,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := emulator.New(emulator.Options{
 		AccessID: c.accessID, SecretKey: c.secretKey, TokenTTL: c.tokenTTL, PageCap: c.pageCap,
 		ListOmitsWorkflow: c.omitWorkflow, Seed: c.seed,
-		Faults: emulator.Faults{Latency: c.latency, RateLimit: c.rateLimit, FailRate: c.failRate, DropRate: c.dropRate},
+		Faults: emulator.Faults{Latency: c.latency, RateLimit: c.rateLimit, FailRate: c.failRate, DropRate: c.dropRate, ThrottleRate: c.throttleRate},
 	})
 	if err := e.ApplySeed(seed); err != nil {
 		say(stderr, "isahitlab-emulator:", err)
