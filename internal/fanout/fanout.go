@@ -311,10 +311,10 @@ func (r *run) observe(w *client.Webhook, batches int) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if later(w.UpdatedAt, r.updatedAt) {
+	if Later(w.UpdatedAt, r.updatedAt) {
 		r.updatedAt = w.UpdatedAt
 	}
-	if w.LastCall != nil && (r.lastCall == nil || later(w.LastCall.Date, r.lastCall.Date)) {
+	if w.LastCall != nil && (r.lastCall == nil || Later(w.LastCall.Date, r.lastCall.Date)) {
 		c := *w.LastCall
 		r.lastCall = &c
 	}
@@ -325,7 +325,7 @@ func (r *run) observe(w *client.Webhook, batches int) {
 		if w.LastCall != nil {
 			at = w.LastCall.Date
 		}
-		if r.lastErr == nil || later(at, r.lastErrAt) {
+		if r.lastErr == nil || Later(at, r.lastErrAt) {
 			e := *w.LastError
 			r.lastErr, r.lastErrAt = &e, at
 		}
@@ -342,8 +342,8 @@ func (r *run) observe(w *client.Webhook, batches int) {
 	}
 }
 
-// later reports whether timestamp a is after b; unparsable values lose.
-func later(a, b string) bool {
+// Later reports whether timestamp a is after b; unparsable values lose.
+func Later(a, b string) bool {
 	if a == "" {
 		return false
 	}

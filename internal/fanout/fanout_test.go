@@ -61,7 +61,7 @@ func TestApplySetsEachWorkflowOnce(t *testing.T) {
 			e.emu.SetListOmitsWorkflow(omit)
 			e.emu.ResetCalls()
 			h := "tok"
-			rep, err := Apply(context.Background(), e.c, e.project, Want{URL: "https://x.example/h", Header: &h, CompareHeader: true}, false, opts)
+			rep, err := Apply(context.Background(), e.c, e.project, Want{URL: "https://x.example/h", Header: &h, CompareHeader: true}, Known{}, opts)
 			if err != nil || rep.Err() != nil {
 				t.Fatal(err, rep.Err())
 			}
@@ -87,12 +87,12 @@ func TestApplySetsEachWorkflowOnce(t *testing.T) {
 func TestApplySkipInStepSetsOnlyMissing(t *testing.T) {
 	e := newEnv(t, 6, 0)
 	want := Want{URL: "https://x.example/h", CompareHeader: true}
-	if _, err := Apply(context.Background(), e.c, e.project, want, false, opts); err != nil {
+	if _, err := Apply(context.Background(), e.c, e.project, want, Known{}, opts); err != nil {
 		t.Fatal(err)
 	}
 	late := e.emu.AddBatch(e.project, "late")
 	e.emu.ResetCalls()
-	rep, err := Apply(context.Background(), e.c, e.project, want, true, opts)
+	rep, err := Apply(context.Background(), e.c, e.project, want, Known{ReadFirst: true}, opts)
 	if err != nil || len(rep.OutOfStep) != 0 {
 		t.Fatal(err, rep.OutOfStep)
 	}
@@ -101,11 +101,33 @@ func TestApplySkipInStepSetsOnlyMissing(t *testing.T) {
 	}
 }
 
+func TestApplyKnownInStepSkipsTheirWorkflows(t *testing.T) {
+	e := newEnv(t, 4, 1) // the shared batch uses batch 0's workflow
+	want := Want{URL: "https://x.example/h", CompareHeader: true}
+	if _, err := Apply(context.Background(), e.c, e.project, want, Known{}, opts); err != nil {
+		t.Fatal(err)
+	}
+	late := e.emu.AddBatch(e.project, "late")
+	inStep := map[string]bool{}
+	for _, b := range e.batches[1:] {
+		inStep[b] = true // batch 0 was found out of step; "late" came after the refresh
+	}
+	e.emu.ResetCalls()
+	rep, err := Apply(context.Background(), e.c, e.project, want, Known{InStep: inStep}, opts)
+	if err != nil || len(rep.OutOfStep) != 0 || len(rep.BatchIDs) != 6 {
+		t.Fatal(err, rep)
+	}
+	// Batch 0's workflow (shared with an in-step batch) and the late one: two sets, two reads.
+	if c := e.emu.Calls(); c["W2"] != 2 || c["W1"] != 2 || e.url(late) != want.URL {
+		t.Fatalf("calls %v: want only the two workflows not known in step", c)
+	}
+}
+
 func TestInspectCountsOutOfStepAndAdopts(t *testing.T) {
 	e := newEnv(t, 4, 0)
 	h := "tok"
 	want := Want{URL: "https://x.example/h", Header: &h, CompareHeader: true}
-	if _, err := Apply(context.Background(), e.c, e.project, want, false, opts); err != nil {
+	if _, err := Apply(context.Background(), e.c, e.project, want, Known{}, opts); err != nil {
 		t.Fatal(err)
 	}
 	b2, _ := e.emu.Batch(e.batches[2])
@@ -136,7 +158,7 @@ func TestFailuresNameBatchesAndCount(t *testing.T) {
 	for _, b := range e.batches[1:8] {
 		e.emu.Forbid(b)
 	}
-	rep, err := Apply(context.Background(), e.c, e.project, Want{URL: "https://x.example/h"}, false, opts)
+	rep, err := Apply(context.Background(), e.c, e.project, Want{URL: "https://x.example/h"}, Known{}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +177,7 @@ func TestFailuresNameBatchesAndCount(t *testing.T) {
 
 func TestClearLeavesForeignWebhooks(t *testing.T) {
 	e := newEnv(t, 3, 0)
-	if _, err := Apply(context.Background(), e.c, e.project, Want{URL: "https://mine.example/"}, false, opts); err != nil {
+	if _, err := Apply(context.Background(), e.c, e.project, Want{URL: "https://mine.example/"}, Known{}, opts); err != nil {
 		t.Fatal(err)
 	}
 	b1, _ := e.emu.Batch(e.batches[1])
@@ -178,7 +200,7 @@ func TestCancellationStopsHandingOutWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(150*time.Millisecond, cancel)
 	start := time.Now()
-	rep, err := Apply(ctx, e.c, e.project, Want{URL: "https://x.example/"}, false, Options{Concurrency: 2})
+	rep, err := Apply(ctx, e.c, e.project, Want{URL: "https://x.example/"}, Known{}, Options{Concurrency: 2})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
@@ -198,8 +220,8 @@ func TestCancellationStopsHandingOutWork(t *testing.T) {
 }
 
 func TestLatestFactsAcrossWorkflows(t *testing.T) {
-	if !later("2024-12-17T15:23:21.433Z", "2024-12-17T15:10:37.619Z") || later("", "2024-01-01T00:00:00Z") ||
-		!later("2024-01-01T00:00:00Z", "") || later("garbage", "2024-01-01T00:00:00Z") {
-		t.Fatal("later() orders timestamps wrongly")
+	if !Later("2024-12-17T15:23:21.433Z", "2024-12-17T15:10:37.619Z") || Later("", "2024-01-01T00:00:00Z") ||
+		!Later("2024-01-01T00:00:00Z", "") || Later("garbage", "2024-01-01T00:00:00Z") {
+		t.Fatal("Later() orders timestamps wrongly")
 	}
 }

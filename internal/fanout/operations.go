@@ -52,19 +52,44 @@ func Inspect(ctx context.Context, c *client.Client, projectID string, want *Want
 	return r.report(), nil
 }
 
-// Apply makes every batch of the project hold want. With skipInStep, it reads
-// each workflow first and sets only those that differ (cheap when most are in
-// step, as on an update after new batches); otherwise it sets every workflow.
-// Each workflow it sets is read back: the server's answer, not the request,
-// is what the report says.
-func Apply(ctx context.Context, c *client.Client, projectID string, want Want, skipInStep bool, opts Options) (Report, error) {
+// Known is what a recent refresh found, so that Apply can skip work.
+type Known struct {
+	// InStep holds batches found holding the wanted webhook. A workflow all
+	// of whose batches are in it is not touched (a batch created since is
+	// not in it, so its workflow is set).
+	InStep map[string]bool
+	// ReadFirst, when InStep is nil, reads each workflow first and sets only
+	// those that differ.
+	ReadFirst bool
+}
+
+// Apply makes every batch of the project hold want, skipping what known
+// says is in step already. Each workflow it sets is read back: the server's
+// answer, not the request, is what the report says. Skipped workflows are
+// reported in step; their last call and error are not read.
+func Apply(ctx context.Context, c *client.Client, projectID string, want Want, known Known, opts Options) (Report, error) {
 	r := &run{c: c, opts: opts}
 	if err := r.list(ctx, projectID); err != nil {
 		return Report{}, err
 	}
+	var skip []bool
+	if known.InStep != nil {
+		skip = make([]bool, len(r.workflows))
+		for i := range skip {
+			skip[i] = true
+		}
+		for _, b := range r.batches {
+			if !known.InStep[b.id] {
+				skip[b.workflow] = false
+			}
+		}
+	}
 	setting := client.WebhookSetting{URL: want.URL, Header: want.Header}
-	err := r.each(ctx, "set", func(ctx context.Context, _ int, id string) (workflowResult, error) {
-		if skipInStep {
+	err := r.each(ctx, "set", func(ctx context.Context, i int, id string) (workflowResult, error) {
+		if skip != nil && skip[i] {
+			return resultInStep, nil
+		}
+		if skip == nil && known.ReadFirst {
 			wf, err := c.GetWorkflow(ctx, id)
 			if err != nil {
 				return resultFailed, fmt.Errorf("reading workflow %s: %w", id, err)

@@ -53,6 +53,12 @@ const privateWriteOnly = "header_write_only"
 // copied someone else's url into the url attribute since.
 const privateAppliedURL = "applied_url"
 
+// privateOutOfStep records, in project scope, the batches the last refresh
+// (or apply) found out of step. The update that converges them then sets
+// only their workflows and those of batches created since, instead of
+// reading every workflow again. Transient: empty once in step.
+const privateOutOfStep = "out_of_step"
+
 // NewWebhookResource is the isahitlab_webhook resource.
 func NewWebhookResource() resource.Resource { return &webhookResource{} }
 
@@ -264,11 +270,12 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	writeOnly := !config.HeaderWO.IsNull()
 	ctx = maskHeader(ctx, config.HeaderWO, plan.Header)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateWriteOnly, privateFlag(writeOnly))...)
-	r.apply(ctx, &plan, headerToSend(plan, config), writeOnly, false, &resp.Diagnostics)
+	outOfStep := r.apply(ctx, &plan, headerToSend(plan, config), writeOnly, fanout.Known{}, &resp.Diagnostics)
 	if plan.ID.IsNull() {
 		return // nothing was applied
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAppliedURL, jsonString(plan.URL.ValueString()))...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateOutOfStep, jsonStrings(outOfStep))...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -289,19 +296,28 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	ctx = maskHeader(ctx, config.HeaderWO, plan.Header)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateWriteOnly, privateFlag(writeOnly))...)
 	// Only the out-of-step batches need a call when the wanted webhook is unchanged.
+	known := fanout.Known{}
 	unchanged := plan.URL.Equal(state.URL) && plan.Header.Equal(state.Header) &&
 		plan.HeaderWOVersion.Equal(state.HeaderWOVersion)
-	r.apply(ctx, &plan, headerToSend(plan, config), writeOnly, unchanged, &resp.Diagnostics)
+	if unchanged {
+		known = knownFromRefresh(ctx, req.Private, state)
+	}
+	outOfStep := r.apply(ctx, &plan, headerToSend(plan, config), writeOnly, known, &resp.Diagnostics)
 	if plan.ID.IsNull() {
 		return
 	}
+	if known.InStep != nil {
+		plan.keepLatestFacts(state) // the skipped workflows were not read
+	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAppliedURL, jsonString(plan.URL.ValueString()))...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateOutOfStep, jsonStrings(outOfStep))...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // apply sets the webhook the plan describes and reads back what the server
-// holds into m. On a failure before anything was applied it nulls m.ID.
-func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, header *string, writeOnly, onlyOutOfStep bool, diags *diag.Diagnostics) {
+// holds into m. On a failure before anything was applied it nulls m.ID. In
+// project scope it returns the batches still out of step.
+func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, header *string, writeOnly bool, known fanout.Known, diags *diag.Diagnostics) (outOfStep []string) {
 	c := r.data.client
 	setting := client.WebhookSetting{URL: m.URL.ValueString(), Header: header}
 
@@ -337,7 +353,7 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 			return
 		}
 		want := fanout.Want{URL: setting.URL, Header: header, CompareHeader: true}
-		rep, err := fanout.Apply(ctx, c, projectID, want, onlyOutOfStep, r.data.fanoutOptions())
+		rep, err := fanout.Apply(ctx, c, projectID, want, known, r.data.fanoutOptions())
 		if err == nil {
 			err = rep.Err()
 		}
@@ -355,6 +371,58 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 					err, len(rep.OutOfStep)))
 		}
 		tflog.Info(ctx, "project webhooks applied", map[string]any{"project_id": projectID, "batches": len(rep.BatchIDs), "workflows": rep.Workflows, "out_of_step": len(rep.OutOfStep)})
+		return rep.OutOfStep
+	}
+	return nil
+}
+
+// knownFromRefresh turns what the last refresh recorded into what apply may
+// skip: every batch it listed except those it found out of step.
+func knownFromRefresh(ctx context.Context, private privateGetter, state webhookResourceModel) fanout.Known {
+	raw, diags := private.GetKey(ctx, privateOutOfStep)
+	var out []string
+	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &out) != nil || state.BatchIDs.IsNull() || state.BatchIDs.IsUnknown() {
+		return fanout.Known{ReadFirst: true}
+	}
+	var listed []string
+	if state.BatchIDs.ElementsAs(ctx, &listed, false).HasError() {
+		return fanout.Known{ReadFirst: true}
+	}
+	inStep := make(map[string]bool, len(listed))
+	for _, id := range listed {
+		inStep[id] = true
+	}
+	for _, id := range out {
+		delete(inStep, id)
+	}
+	return fanout.Known{InStep: inStep}
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+// keepLatestFacts keeps the prior state's updated_at, last_call and
+// last_error where they are more recent than what apply read.
+func (m *webhookResourceModel) keepLatestFacts(prior webhookResourceModel) {
+	if prior.UpdatedAt.ValueString() != "" && (m.UpdatedAt.IsNull() || fanout.Later(prior.UpdatedAt.ValueString(), m.UpdatedAt.ValueString())) {
+		m.UpdatedAt = prior.UpdatedAt
+	}
+	date := func(o types.Object) string {
+		if d, ok := o.Attributes()["date"].(types.String); ok {
+			return d.ValueString()
+		}
+		return ""
+	}
+	if !prior.LastCall.IsNull() && (m.LastCall.IsNull() || fanout.Later(date(prior.LastCall), date(m.LastCall))) {
+		m.LastCall = prior.LastCall
+	}
+	if m.LastError.IsNull() {
+		m.LastError = prior.LastError
 	}
 }
 
@@ -416,7 +484,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		}
 
 	case scopeProject:
-		gone = r.readProject(ctx, &state, writeOnly, &resp.Diagnostics)
+		gone = r.readProject(ctx, &state, writeOnly, resp.Private, &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
 			return
 		}
@@ -437,7 +505,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 // readProject refreshes project scope: which batches there are now and how
 // many of them do not hold the webhook. After an import (no url in state yet)
 // it adopts the webhook most batches hold.
-func (r *webhookResource) readProject(ctx context.Context, m *webhookResourceModel, writeOnly bool, diags *diag.Diagnostics) (gone error) {
+func (r *webhookResource) readProject(ctx context.Context, m *webhookResourceModel, writeOnly bool, private privateSetter, diags *diag.Diagnostics) (gone error) {
 	c := r.data.client
 	projectID := m.ProjectID.ValueString()
 	if _, err := c.GetProject(ctx, projectID); err != nil {
@@ -471,6 +539,7 @@ func (r *webhookResource) readProject(ctx context.Context, m *webhookResourceMod
 		m.Header = headerValue(rep.Common.Header)
 	}
 	m.setProjectReport(ctx, rep, diags)
+	diags.Append(private.SetKey(ctx, privateOutOfStep, jsonStrings(rep.OutOfStep))...)
 	return nil
 }
 
@@ -620,6 +689,15 @@ func headerValue(h *string) types.String {
 		return types.StringNull()
 	}
 	return types.StringValue(*h)
+}
+
+// jsonStrings encodes ids for private state ("[]" when none).
+func jsonStrings(ids []string) []byte {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, _ := json.Marshal(ids) // strings always marshal
+	return b
 }
 
 // jsonString encodes s for private state, whose values must be JSON.
