@@ -264,7 +264,7 @@ func TestServerErrorThenSuccessReplaysBody(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, nil)
 
-	err := c.SetupWebhook(context.Background(), Target{BatchID: b}, WebhookSetting{URL: "https://hook.example/x", Header: ptr("Bearer abc-123-xyz")})
+	_, err := c.SetupWebhook(context.Background(), Target{BatchID: b}, WebhookSetting{URL: "https://hook.example/x", Header: ptr("Bearer abc-123-xyz")})
 	if err != nil {
 		t.Fatalf("SetupWebhook: %v", err)
 	}
@@ -348,7 +348,7 @@ func TestFlakyServerIsSurvived(t *testing.T) {
 		if _, err := c.GetBatch(context.Background(), b); err != nil {
 			t.Fatalf("GetBatch %d: %v", i, err)
 		}
-		if err := c.SetupWebhook(context.Background(), Target{WorkflowID: info.WorkflowID}, WebhookSetting{URL: "https://h.example"}); err != nil {
+		if _, err := c.SetupWebhook(context.Background(), Target{WorkflowID: info.WorkflowID}, WebhookSetting{URL: "https://h.example"}); err != nil {
 			t.Fatalf("SetupWebhook %d: %v", i, err)
 		}
 	}
@@ -375,7 +375,7 @@ func TestDroppedConnectionsRetriedThenGiveUp(t *testing.T) {
 	emu.SetFaults(emulator.Faults{DropRate: 1})
 	emu.ResetCalls()
 	// PATCH is not replayed by net/http itself, so the count is the client's.
-	err := c.SetupWebhook(context.Background(), Target{BatchID: b}, WebhookSetting{URL: "https://h.example"})
+	_, err := c.SetupWebhook(context.Background(), Target{BatchID: b}, WebhookSetting{URL: "https://h.example"})
 	if err == nil {
 		t.Fatal("SetupWebhook succeeded against a dropping server")
 	}
@@ -712,7 +712,7 @@ func TestSetupReadAndClearWebhook(t *testing.T) {
 	if err != nil || w.ID != wf || w.Webhook != nil {
 		t.Fatalf("fresh workflow = %+v, %v; want no webhook", w, err)
 	}
-	if err := c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: "https://r.example/hook?a=1&b=<2>", Header: ptr("Bearer tok&<en>")}); err != nil {
+	if _, err := c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: "https://r.example/hook?a=1&b=<2>", Header: ptr("Bearer tok&<en>")}); err != nil {
 		t.Fatal(err)
 	}
 	w, err = c.GetWorkflow(ctx, wf)
@@ -727,7 +727,7 @@ func TestSetupReadAndClearWebhook(t *testing.T) {
 	}
 
 	// By workflow, header null clears the header.
-	if err := c.SetupWebhook(ctx, Target{WorkflowID: wf}, WebhookSetting{URL: "https://r.example/2"}); err != nil {
+	if _, err := c.SetupWebhook(ctx, Target{WorkflowID: wf}, WebhookSetting{URL: "https://r.example/2"}); err != nil {
 		t.Fatal(err)
 	}
 	if wh, _ := emu.Webhook(wf); wh.URL != "https://r.example/2" || wh.Header != nil {
@@ -750,7 +750,7 @@ func TestSetupReadAndClearWebhook(t *testing.T) {
 	}
 
 	// A url the server refuses: 400 naming it, not retried.
-	err = c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: "ftp://x"})
+	_, err = c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: "ftp://x"})
 	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "ftp://x") {
 		t.Fatalf("bad url: %v", err)
 	}
@@ -758,7 +758,7 @@ func TestSetupReadAndClearWebhook(t *testing.T) {
 	// Bad targets never reach the server.
 	before := emu.TotalCalls()
 	for _, tg := range []Target{{}, {BatchID: b, WorkflowID: wf}} {
-		if err := c.SetupWebhook(ctx, tg, WebhookSetting{URL: "https://x"}); err == nil {
+		if _, err := c.SetupWebhook(ctx, tg, WebhookSetting{URL: "https://x"}); err == nil {
 			t.Fatalf("target %+v accepted", tg)
 		}
 		if err := c.ClearWebhook(ctx, tg); err == nil {
@@ -786,7 +786,7 @@ func TestWebhookLastCallAndLastErrorBodies(t *testing.T) {
 	defer recv.Close()
 	c := newTestClient(t, srv.URL, nil)
 	ctx := context.Background()
-	if err := c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: recv.URL}); err != nil {
+	if _, err := c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: recv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ ctype, body, want string }{
@@ -849,7 +849,7 @@ func TestUserAgentOnEveryRequest(t *testing.T) {
 	if _, err := c.GetBatch(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetupWebhook(context.Background(), Target{BatchID: b}, WebhookSetting{URL: "https://x"}); err != nil {
+	if _, err := c.SetupWebhook(context.Background(), Target{BatchID: b}, WebhookSetting{URL: "https://x"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(agents) != 1 || agents[testUA] != 3 {

@@ -171,3 +171,26 @@ func FuzzDecodeWorkflow(f *testing.F) {
 		}
 	})
 }
+
+func TestWebhookInAnswer(t *testing.T) {
+	hook := `{"url":"https://r.example/h","header":"Bearer x","updatedAt":"2024-12-17T15:23:21.433Z","lastCall":{"statusCode":200,"message":"OK","date":"2024-12-17T15:10:37.619Z"}}`
+	for body, want := range map[string]string{
+		hook:                                  "https://r.example/h",
+		`{"_id":"w1","webhook":` + hook + `}`: "https://r.example/h",
+		`{"_id":"w1","webhook":null}`:         "",
+		`{"acknowledged":true}`:               "",
+		`{"url":null}`:                        "",
+		`{"url":42}`:                          "",
+		`null`:                                "",
+		``:                                    "",
+		`"ok"`:                                "",
+	} {
+		got := webhookInAnswer([]byte(body))
+		switch {
+		case want == "" && got != nil:
+			t.Errorf("answer %s read as webhook %+v", body, got)
+		case want != "" && (got == nil || got.URL != want || got.Header == nil || *got.Header != "Bearer x" || got.LastCall == nil):
+			t.Errorf("answer %s: got %+v", body, got)
+		}
+	}
+}

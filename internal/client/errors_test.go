@@ -146,7 +146,7 @@ func TestNoSecretInAnyErrorString(t *testing.T) {
 	// API errors quoting the Bearer token and the setup body with the header.
 	for _, st := range []int{400, 403, 404, 500, 503} {
 		c := newTestClient(t, echoServer(t, token, 201, st).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
-		err := c.SetupWebhook(ctx, Target{BatchID: "b1"}, WebhookSetting{URL: "https://x", Header: ptr(header)})
+		_, err := c.SetupWebhook(ctx, Target{BatchID: "b1"}, WebhookSetting{URL: "https://x", Header: ptr(header)})
 		check(fmt.Sprintf("setup-webhook %d", st), err)
 		if !strings.Contains(err.Error(), "auth=Bearer ***") {
 			t.Fatalf("setup-webhook %d: the echo did not go through redaction: %s", st, err)

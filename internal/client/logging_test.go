@@ -73,7 +73,7 @@ func TestNoSecretInLogsAtTrace(t *testing.T) {
 	c := newTestClient(t, srv.URL, nil)
 	c.sleep = (&sleepRecorder{}).sleep
 
-	if err := c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: "https://r.example", Header: ptr(header)}); err != nil {
+	if _, err := c.SetupWebhook(ctx, Target{BatchID: b}, WebhookSetting{URL: "https://r.example", Header: ptr(header)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.GetWorkflow(ctx, info.WorkflowID); err != nil {

@@ -46,28 +46,60 @@ type setupBody struct {
 }
 
 // SetupWebhook sets the webhook of a workflow (W2) or of a batch's workflow
-// (W3). The answer's body is not relied on: read it back with GetWorkflow.
-func (c *Client) SetupWebhook(ctx context.Context, t Target, s WebhookSetting) error {
+// (W3). The contract leaves the answer's body open, so it is not relied on:
+// when it reads as a webhook (or a workflow document holding one) it is
+// returned, else nil. A server may answer with the document as it was before
+// the update, so a caller may take the returned webhook as read back only
+// when it holds what was set, and must read with GetWorkflow otherwise.
+func (c *Client) SetupWebhook(ctx context.Context, t Target, s WebhookSetting) (*Webhook, error) {
 	u := s.URL
-	return c.setupWebhook(ctx, t, setupBody{URL: &u, Header: s.Header})
+	body, err := c.setupWebhook(ctx, t, setupBody{URL: &u, Header: s.Header})
+	if err != nil {
+		return nil, err
+	}
+	return webhookInAnswer(body), nil
 }
 
 // ClearWebhook removes a webhook: setup-webhook with url and header null.
 func (c *Client) ClearWebhook(ctx context.Context, t Target) error {
-	return c.setupWebhook(ctx, t, setupBody{})
+	_, err := c.setupWebhook(ctx, t, setupBody{})
+	return err
 }
 
-func (c *Client) setupWebhook(ctx context.Context, t Target, b setupBody) error {
+// webhookInAnswer reads a setup-webhook answer: a webhook object, a workflow
+// document with one, or anything else (nil).
+func webhookInAnswer(body []byte) *Webhook {
+	var probe struct {
+		URL     json.RawMessage `json:"url"`
+		Webhook json.RawMessage `json:"webhook"`
+	}
+	if !isObject(body) || json.Unmarshal(body, &probe) != nil {
+		return nil
+	}
+	raw := json.RawMessage(body)
+	if isObject(probe.Webhook) {
+		raw = probe.Webhook
+	} else if len(bytes.TrimSpace(probe.URL)) == 0 || bytes.TrimSpace(probe.URL)[0] != '"' {
+		return nil
+	}
+	w, err := decodeWebhook(raw)
+	if err != nil || w == nil || w.URL == "" {
+		return nil
+	}
+	return w
+}
+
+func (c *Client) setupWebhook(ctx context.Context, t Target, b setupBody) ([]byte, error) {
 	q := url.Values{}
 	switch {
 	case t.BatchID != "" && t.WorkflowID != "":
-		return errors.New("setup-webhook: give a batch id or a workflow id, not both")
+		return nil, errors.New("setup-webhook: give a batch id or a workflow id, not both")
 	case t.BatchID != "":
 		q.Set("batchId", t.BatchID)
 	case t.WorkflowID != "":
 		q.Set("workflowId", t.WorkflowID)
 	default:
-		return errors.New("setup-webhook: no batch id or workflow id given")
+		return nil, errors.New("setup-webhook: no batch id or workflow id given")
 	}
 	if b.Header != nil {
 		// Known before sending, so it is masked even in this call's logs.
@@ -77,9 +109,9 @@ func (c *Client) setupWebhook(ctx context.Context, t Target, b setupBody) error 
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // send url and header byte for byte
 	if err := enc.Encode(b); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := c.do(ctx, &request{
+	resp, err := c.do(ctx, &request{
 		method:      http.MethodPatch,
 		path:        setupWebhookPath,
 		query:       q,
@@ -87,5 +119,8 @@ func (c *Client) setupWebhook(ctx context.Context, t Target, b setupBody) error 
 		contentType: "application/json",
 		idempotent:  true,
 	})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return resp.body, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -22,10 +23,17 @@ type env struct {
 
 // newEnv: a project of n batches with their own workflows, plus shared
 // batches that reuse the first batch's workflow.
-func newEnv(t *testing.T, n, shared int) *env {
+func newEnv(t *testing.T, n, shared int) *env { return newEnvWith(t, n, shared, nil) }
+
+// newEnvWith lets wrap change the emulator's answers.
+func newEnvWith(t *testing.T, n, shared int, wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
 	emu := emulator.New(emulator.Options{AccessID: "a", SecretKey: "secret-key"})
-	srv := httptest.NewServer(emu)
+	var h http.Handler = emu
+	if wrap != nil {
+		h = wrap(emu)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	c, err := client.New(client.Config{Endpoint: srv.URL, AccessID: "a", SecretKey: "secret-key", MaxRetries: 2,
 		RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
@@ -54,10 +62,33 @@ func (e *env) url(batch string) string {
 
 var opts = Options{Concurrency: 4}
 
+// staleAnswers makes setup-webhook answer with an empty document, as a
+// server that answers with something other than the webhook would.
+func staleAnswers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPatch {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write([]byte(`{"_id":"x","webhook":null}`))
+	})
+}
+
 func TestApplySetsEachWorkflowOnce(t *testing.T) {
-	for _, omit := range []bool{false, true} {
-		t.Run(fmt.Sprintf("list omits workflow %v", omit), func(t *testing.T) {
-			e := newEnv(t, 5, 3)
+	for _, tc := range []struct {
+		omit, stale bool
+		reads       int
+	}{{false, false, 0}, {true, false, 0}, {false, true, 5}} {
+		omit := tc.omit
+		t.Run(fmt.Sprintf("list omits workflow %v, setup answer unusable %v", tc.omit, tc.stale), func(t *testing.T) {
+			var wrap func(http.Handler) http.Handler
+			if tc.stale {
+				wrap = staleAnswers
+			}
+			e := newEnvWith(t, 5, 3, wrap)
 			e.emu.SetListOmitsWorkflow(omit)
 			e.emu.ResetCalls()
 			h := "tok"
@@ -68,9 +99,10 @@ func TestApplySetsEachWorkflowOnce(t *testing.T) {
 			if len(rep.BatchIDs) != 8 || rep.Workflows != 5 || len(rep.OutOfStep) != 0 {
 				t.Fatalf("report %+v", rep)
 			}
+			// One set per workflow; a read only when the answer does not hold the webhook.
 			calls := e.emu.Calls()
-			if calls["W2"] != 5 || calls["W1"] != 5 {
-				t.Fatalf("calls %v: want one set and one read per workflow", calls)
+			if calls["W2"] != 5 || calls["W1"] != tc.reads {
+				t.Fatalf("calls %v: want one set per workflow and %d reads", calls, tc.reads)
 			}
 			if wantB1 := map[bool]int{false: 0, true: 8}[omit]; calls["B1"] != wantB1 {
 				t.Fatalf("batch reads %d, want %d", calls["B1"], wantB1)
@@ -117,8 +149,8 @@ func TestApplyKnownInStepSkipsTheirWorkflows(t *testing.T) {
 	if err != nil || len(rep.OutOfStep) != 0 || len(rep.BatchIDs) != 6 {
 		t.Fatal(err, rep)
 	}
-	// Batch 0's workflow (shared with an in-step batch) and the late one: two sets, two reads.
-	if c := e.emu.Calls(); c["W2"] != 2 || c["W1"] != 2 || e.url(late) != want.URL {
+	// Batch 0's workflow (shared with an in-step batch) and the late one: two sets.
+	if c := e.emu.Calls(); c["W2"] != 2 || c["W1"] != 0 || e.url(late) != want.URL {
 		t.Fatalf("calls %v: want only the two workflows not known in step", c)
 	}
 }

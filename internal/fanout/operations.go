@@ -64,8 +64,9 @@ type Known struct {
 }
 
 // Apply makes every batch of the project hold want, skipping what known
-// says is in step already. Each workflow it sets is read back: the server's
-// answer, not the request, is what the report says. Skipped workflows are
+// says is in step already. What the report says of each workflow it sets is
+// the server's answer (the setup answer when it holds the webhook, else a
+// read), never the request. Skipped workflows are
 // reported in step; their last call and error are not read.
 func Apply(ctx context.Context, c *client.Client, projectID string, want Want, known Known, opts Options) (Report, error) {
 	r := &run{c: c, opts: opts}
@@ -99,15 +100,22 @@ func Apply(ctx context.Context, c *client.Client, projectID string, want Want, k
 				return resultInStep, nil
 			}
 		}
-		if err := c.SetupWebhook(ctx, client.Target{WorkflowID: id}, setting); err != nil {
+		answer, err := c.SetupWebhook(ctx, client.Target{WorkflowID: id}, setting)
+		if err != nil {
 			return resultFailed, fmt.Errorf("setting the webhook of workflow %s: %w", id, err)
 		}
-		wf, err := c.GetWorkflow(ctx, id)
-		if err != nil {
-			return resultFailed, fmt.Errorf("reading back workflow %s: %w", id, err)
+		// An answer holding what was set is the server's word; anything else
+		// (no body, the document before the update) is read back.
+		got := answer
+		if !want.Holds(got) {
+			wf, err := c.GetWorkflow(ctx, id)
+			if err != nil {
+				return resultFailed, fmt.Errorf("reading back workflow %s: %w", id, err)
+			}
+			got = wf.Webhook
 		}
-		r.observe(wf.Webhook, 0)
-		if !want.Holds(wf.Webhook) {
+		r.observe(got, 0)
+		if !want.Holds(got) {
 			return resultOutOfStep, nil
 		}
 		return resultInStep, nil

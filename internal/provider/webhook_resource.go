@@ -329,21 +329,23 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 			m.ID = types.StringNull()
 			return
 		}
-		if err := c.SetupWebhook(ctx, client.Target{BatchID: b.ID}, setting); err != nil {
+		answer, err := c.SetupWebhook(ctx, client.Target{BatchID: b.ID}, setting)
+		if err != nil {
 			diags.AddError("Cannot set the webhook of batch "+b.ID, describe(err))
 			m.ID = types.StringNull()
 			return
 		}
 		m.WorkflowID = types.StringValue(b.WorkflowID)
-		r.readBack(ctx, m, writeOnly, diags)
+		r.readBack(ctx, m, answer, setting, writeOnly, diags)
 
 	case scopeWorkflow:
-		if err := c.SetupWebhook(ctx, client.Target{WorkflowID: m.WorkflowID.ValueString()}, setting); err != nil {
+		answer, err := c.SetupWebhook(ctx, client.Target{WorkflowID: m.WorkflowID.ValueString()}, setting)
+		if err != nil {
 			diags.AddAttributeError(path.Root("workflow_id"), "Cannot set the webhook of workflow "+m.WorkflowID.ValueString(), describe(err))
 			m.ID = types.StringNull()
 			return
 		}
-		r.readBack(ctx, m, writeOnly, diags)
+		r.readBack(ctx, m, answer, setting, writeOnly, diags)
 
 	case scopeProject:
 		projectID := m.ProjectID.ValueString()
@@ -426,8 +428,13 @@ func (m *webhookResourceModel) keepLatestFacts(prior webhookResourceModel) {
 	}
 }
 
-// readBack reads one workflow's webhook into m after a set.
-func (r *webhookResource) readBack(ctx context.Context, m *webhookResourceModel, writeOnly bool, diags *diag.Diagnostics) {
+// readBack puts into m what the server holds after a set: the setup answer
+// when it holds what was set, else the workflow read again.
+func (r *webhookResource) readBack(ctx context.Context, m *webhookResourceModel, answer *client.Webhook, set client.WebhookSetting, writeOnly bool, diags *diag.Diagnostics) {
+	if (fanout.Want{URL: set.URL, Header: set.Header, CompareHeader: true}).Holds(answer) {
+		m.setWebhook(ctx, answer, writeOnly, diags)
+		return
+	}
 	wf, err := r.data.client.GetWorkflow(ctx, m.WorkflowID.ValueString())
 	if err != nil {
 		diags.AddError("Cannot read back the webhook of workflow "+m.WorkflowID.ValueString(), describe(err))
