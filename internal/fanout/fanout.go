@@ -148,8 +148,12 @@ func (e *BatchesError) Unwrap() error { return e.First }
 // batch is the small per-batch record kept during a run.
 type batch struct {
 	id       string
-	workflow int32 // index into run.workflows; -1 until known
+	workflow int32 // index into run.workflows; -1 until known, or noWorkflow
 }
+
+// noWorkflow marks a batch known in step whose workflow was not looked up:
+// nothing will be done to it, so a batch call to find it would be wasted.
+const noWorkflow = -2
 
 // workflowResult is what the per-workflow operation decided.
 type workflowResult uint8
@@ -166,6 +170,8 @@ const (
 type run struct {
 	c    *client.Client
 	opts Options
+	// inStep, when set, holds batches known in step (see Known).
+	inStep map[string]bool
 
 	batches   []batch
 	workflows []string         // distinct workflow ids
@@ -187,9 +193,12 @@ func (r *run) list(ctx context.Context, projectID string) error {
 	var missing []int
 	err := r.c.ListBatches(ctx, client.BatchFilter{ProjectID: projectID}, func(b client.Batch) error {
 		rec := batch{id: b.ID, workflow: -1}
-		if b.WorkflowID != "" {
+		switch {
+		case b.WorkflowID != "":
 			rec.workflow = r.workflowIndex(index, b.WorkflowID)
-		} else {
+		case r.inStep[b.ID]:
+			rec.workflow = noWorkflow
+		default:
 			missing = append(missing, len(r.batches))
 		}
 		r.batches = append(r.batches, rec)
@@ -239,7 +248,7 @@ func (r *run) list(ctx context.Context, projectID string) error {
 	}
 	kept := r.batches[:0]
 	for _, b := range r.batches {
-		if b.workflow >= 0 {
+		if b.workflow != -1 {
 			kept = append(kept, b)
 		}
 	}
@@ -365,7 +374,9 @@ func Later(a, b string) bool {
 func (r *run) batchesPerWorkflow() []int {
 	n := make([]int, len(r.workflows))
 	for _, b := range r.batches {
-		n[b.workflow]++
+		if b.workflow >= 0 {
+			n[b.workflow]++
+		}
 	}
 	return n
 }
@@ -383,6 +394,9 @@ func (r *run) report() Report {
 	var order []int32
 	for _, b := range r.batches {
 		rep.BatchIDs = append(rep.BatchIDs, b.id)
+		if b.workflow == noWorkflow {
+			continue // known in step, left alone
+		}
 		switch r.results[b.workflow] {
 		case resultInStep, resultGone:
 		case resultForeign:

@@ -134,7 +134,14 @@ func TestApplySkipInStepSetsOnlyMissing(t *testing.T) {
 }
 
 func TestApplyKnownInStepSkipsTheirWorkflows(t *testing.T) {
+	for _, omit := range []bool{false, true} {
+		t.Run(fmt.Sprintf("list omits workflow %v", omit), func(t *testing.T) { testApplyKnownInStep(t, omit) })
+	}
+}
+
+func testApplyKnownInStep(t *testing.T, omit bool) {
 	e := newEnv(t, 4, 1) // the shared batch uses batch 0's workflow
+	e.emu.SetListOmitsWorkflow(omit)
 	want := Want{URL: "https://x.example/h", CompareHeader: true}
 	if _, err := Apply(context.Background(), e.c, e.project, want, Known{}, opts); err != nil {
 		t.Fatal(err)
@@ -149,9 +156,11 @@ func TestApplyKnownInStepSkipsTheirWorkflows(t *testing.T) {
 	if err != nil || len(rep.OutOfStep) != 0 || len(rep.BatchIDs) != 6 {
 		t.Fatal(err, rep)
 	}
-	// Batch 0's workflow (shared with an in-step batch) and the late one: two sets.
-	if c := e.emu.Calls(); c["W2"] != 2 || c["W1"] != 0 || e.url(late) != want.URL {
-		t.Fatalf("calls %v: want only the two workflows not known in step", c)
+	// Batch 0's workflow (shared with an in-step batch) and the late one: two
+	// sets; without workflows in the list, only those two batches are read.
+	wantB1 := map[bool]int{false: 0, true: 2}[omit]
+	if c := e.emu.Calls(); c["W2"] != 2 || c["W1"] != 0 || c["B1"] != wantB1 || e.url(late) != want.URL {
+		t.Fatalf("calls %v: want only the two workflows not known in step, %d batch reads", c, wantB1)
 	}
 }
 

@@ -69,7 +69,7 @@ type Known struct {
 // read), never the request. Skipped workflows are
 // reported in step; their last call and error are not read.
 func Apply(ctx context.Context, c *client.Client, projectID string, want Want, known Known, opts Options) (Report, error) {
-	r := &run{c: c, opts: opts}
+	r := &run{c: c, opts: opts, inStep: known.InStep}
 	if err := r.list(ctx, projectID); err != nil {
 		return Report{}, err
 	}
@@ -80,7 +80,7 @@ func Apply(ctx context.Context, c *client.Client, projectID string, want Want, k
 			skip[i] = true
 		}
 		for _, b := range r.batches {
-			if !known.InStep[b.id] {
+			if b.workflow >= 0 && !known.InStep[b.id] {
 				skip[b.workflow] = false
 			}
 		}
