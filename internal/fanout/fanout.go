@@ -85,8 +85,10 @@ type Failure struct {
 
 // Report says what a project-wide operation found or did.
 type Report struct {
-	// BatchIDs lists every batch of the project, in the server's order.
-	BatchIDs []string
+	// BatchIDs lists every batch of the project, in the server's order, and
+	// BatchWorkflows the workflow of each ("" when it was not looked up).
+	BatchIDs       []string
+	BatchWorkflows []string
 	// Workflows is the number of distinct workflows behind those batches.
 	Workflows int
 	// OutOfStep lists the batches whose webhook is not the wanted one after
@@ -171,7 +173,7 @@ type run struct {
 	c    *client.Client
 	opts Options
 	// inStep, when set, holds batches known in step (see Known).
-	inStep map[string]bool
+	inStep map[string]string
 
 	batches   []batch
 	workflows []string         // distinct workflow ids
@@ -196,7 +198,7 @@ func (r *run) list(ctx context.Context, projectID string) error {
 		switch {
 		case b.WorkflowID != "":
 			rec.workflow = r.workflowIndex(index, b.WorkflowID)
-		case r.inStep[b.ID]:
+		case r.knownInStep(b.ID):
 			rec.workflow = noWorkflow
 		default:
 			missing = append(missing, len(r.batches))
@@ -254,6 +256,11 @@ func (r *run) list(ctx context.Context, projectID string) error {
 	}
 	r.batches = kept
 	return nil
+}
+
+func (r *run) knownInStep(batchID string) bool {
+	_, ok := r.inStep[batchID]
+	return ok
 }
 
 func (r *run) workflowIndex(index map[string]int32, id string) int32 {
@@ -384,7 +391,8 @@ func (r *run) batchesPerWorkflow() []int {
 // report turns per-workflow results into per-batch facts.
 func (r *run) report() Report {
 	rep := Report{
-		BatchIDs:  make([]string, 0, len(r.batches)),
+		BatchIDs:       make([]string, 0, len(r.batches)),
+		BatchWorkflows: make([]string, 0, len(r.batches)),
 		Workflows: len(r.workflows),
 		UpdatedAt: r.updatedAt,
 		LastCall:  r.lastCall,
@@ -395,8 +403,10 @@ func (r *run) report() Report {
 	for _, b := range r.batches {
 		rep.BatchIDs = append(rep.BatchIDs, b.id)
 		if b.workflow == noWorkflow {
+			rep.BatchWorkflows = append(rep.BatchWorkflows, r.inStep[b.id])
 			continue // known in step, left alone
 		}
+		rep.BatchWorkflows = append(rep.BatchWorkflows, r.workflows[b.workflow])
 		switch r.results[b.workflow] {
 		case resultInStep, resultGone:
 		case resultForeign:

@@ -147,14 +147,20 @@ func testApplyKnownInStep(t *testing.T, omit bool) {
 		t.Fatal(err)
 	}
 	late := e.emu.AddBatch(e.project, "late")
-	inStep := map[string]bool{}
+	inStep := map[string]string{}
 	for _, b := range e.batches[1:] {
-		inStep[b] = true // batch 0 was found out of step; "late" came after the refresh
+		info, _ := e.emu.Batch(b)
+		inStep[b] = info.WorkflowID // batch 0 was found out of step; "late" came after the refresh
 	}
 	e.emu.ResetCalls()
 	rep, err := Apply(context.Background(), e.c, e.project, want, Known{InStep: inStep}, opts)
 	if err != nil || len(rep.OutOfStep) != 0 || len(rep.BatchIDs) != 6 {
 		t.Fatal(err, rep)
+	}
+	for i, b := range rep.BatchIDs {
+		if info, _ := e.emu.Batch(b); rep.BatchWorkflows[i] != info.WorkflowID {
+			t.Fatalf("batch %s reported with workflow %q, want %q", b, rep.BatchWorkflows[i], info.WorkflowID)
+		}
 	}
 	// Batch 0's workflow (shared with an in-step batch) and the late one: two
 	// sets; without workflows in the list, only those two batches are read.

@@ -54,10 +54,11 @@ func Inspect(ctx context.Context, c *client.Client, projectID string, want *Want
 
 // Known is what a recent refresh found, so that Apply can skip work.
 type Known struct {
-	// InStep holds batches found holding the wanted webhook. A workflow all
-	// of whose batches are in it is not touched (a batch created since is
-	// not in it, so its workflow is set).
-	InStep map[string]bool
+	// InStep holds batches found holding the wanted webhook, each with its
+	// workflow id as then known ("" if not). A workflow all of whose batches
+	// are in it is not touched (a batch created since is not in it, so its
+	// workflow is set).
+	InStep map[string]string
 	// ReadFirst, when InStep is nil, reads each workflow first and sets only
 	// those that differ.
 	ReadFirst bool
@@ -80,7 +81,7 @@ func Apply(ctx context.Context, c *client.Client, projectID string, want Want, k
 			skip[i] = true
 		}
 		for _, b := range r.batches {
-			if b.workflow >= 0 && !known.InStep[b.id] {
+			if _, ok := known.InStep[b.id]; b.workflow >= 0 && !ok {
 				skip[b.workflow] = false
 			}
 		}

@@ -53,7 +53,7 @@ func TestAccFaults_flakyAPI(t *testing.T) {
 			ConfigPlanChecks: planChecks(plancheck.ResourceActionCreate),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("batches_out_of_step"), knownvalue.Int64Exact(0)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.ListSizeExact(1000)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapSizeExact(1000)),
 			},
 			Check: resource.ComposeTestCheckFunc(env.allHold(t, "https://hooks.example.com/flaky"),
 				func(*terraform.State) error {

@@ -79,7 +79,7 @@ type webhookResourceModel struct {
 	UpdatedAt        types.String   `tfsdk:"updated_at"`
 	LastCall         types.Object   `tfsdk:"last_call"`
 	LastError        types.Object   `tfsdk:"last_error"`
-	BatchIDs         types.List     `tfsdk:"batch_ids"`
+	BatchIDs         types.Map      `tfsdk:"batch_ids"`
 	BatchesOutOfStep types.Int64    `tfsdk:"batches_out_of_step"`
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
@@ -184,8 +184,9 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Computed:            true,
 				Attributes:          lastErrorSchema(),
 			},
-			"batch_ids": schema.ListAttribute{
-				MarkdownDescription: "Project scope: the batches the webhook covers.",
+			"batch_ids": schema.MapAttribute{
+				MarkdownDescription: "Project scope: the batches the webhook covers, each mapped to its workflow id (batches on one workflow share its webhook); `keys()` gives the ids. " +
+					"A map, not a list: Terraform renders a list of thousands of items in time and memory that grow with the square of its length.",
 				Computed:            true,
 				ElementType:         types.StringType,
 			},
@@ -230,7 +231,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.WorkflowID = types.StringNull()
 		plan.BatchesOutOfStep = types.Int64Value(0)
 	} else {
-		plan.BatchIDs = types.ListNull(types.StringType)
+		plan.BatchIDs = types.MapNull(types.StringType)
 		plan.BatchesOutOfStep = types.Int64Null()
 	}
 
@@ -245,7 +246,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			resp.Diagnostics.AddWarning("Batches out of step",
 				fmt.Sprintf("%d batch(es) of project %s lack this webhook or hold another url or header; apply will set them.",
 					n, state.ProjectID.ValueString()))
-			plan.BatchIDs = types.ListUnknown(types.StringType)
+			plan.BatchIDs = types.MapUnknown(types.StringType)
 			plan.UpdatedAt = types.StringUnknown()
 			plan.LastCall = types.ObjectUnknown(lastCallTypes)
 			plan.LastError = types.ObjectUnknown(lastErrorTypes)
@@ -386,13 +387,9 @@ func knownFromRefresh(ctx context.Context, private privateGetter, state webhookR
 	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &out) != nil || state.BatchIDs.IsNull() || state.BatchIDs.IsUnknown() {
 		return fanout.Known{ReadFirst: true}
 	}
-	var listed []string
-	if state.BatchIDs.ElementsAs(ctx, &listed, false).HasError() {
+	var inStep map[string]string
+	if state.BatchIDs.ElementsAs(ctx, &inStep, false).HasError() {
 		return fanout.Known{ReadFirst: true}
-	}
-	inStep := make(map[string]bool, len(listed))
-	for _, id := range listed {
-		inStep[id] = true
 	}
 	for _, id := range out {
 		delete(inStep, id)
@@ -658,19 +655,19 @@ func (m *webhookResourceModel) setWebhook(ctx context.Context, w *client.Webhook
 	m.UpdatedAt = types.StringValue(w.UpdatedAt)
 	m.LastCall = lastCallValue(ctx, w.LastCall, diags)
 	m.LastError = lastErrorValue(ctx, w.LastError, diags)
-	m.BatchIDs = types.ListNull(types.StringType)
+	m.BatchIDs = types.MapNull(types.StringType)
 	m.BatchesOutOfStep = types.Int64Null()
 }
 
 // setProjectReport copies a project-wide report into m.
 func (m *webhookResourceModel) setProjectReport(ctx context.Context, rep fanout.Report, diags *diag.Diagnostics) {
-	ids := make([]attr.Value, len(rep.BatchIDs))
+	ids := make(map[string]attr.Value, len(rep.BatchIDs))
 	for i, id := range rep.BatchIDs {
-		ids[i] = types.StringValue(id)
+		ids[id] = types.StringValue(rep.BatchWorkflows[i])
 	}
-	list, d := types.ListValue(types.StringType, ids)
+	batches, d := types.MapValue(types.StringType, ids)
 	diags.Append(d...)
-	m.BatchIDs = list
+	m.BatchIDs = batches
 	m.BatchesOutOfStep = types.Int64Value(int64(len(rep.OutOfStep)))
 	m.WorkflowID = types.StringNull()
 	m.UpdatedAt = types.StringNull()

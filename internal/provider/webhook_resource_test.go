@@ -172,9 +172,10 @@ func TestAccWebhook_projectScope(t *testing.T) {
 		}
 		return resource.ComposeTestCheckFunc(checks...)
 	}
-	ids := make([]knownvalue.Check, len(all))
-	for i, b := range all {
-		ids[i] = knownvalue.StringExact(b)
+	// Each batch maps to its workflow; the shared one to the first batch's.
+	ids := map[string]knownvalue.Check{}
+	for _, b := range all {
+		ids[b] = knownvalue.StringExact(env.workflowOf(t, b))
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -185,7 +186,7 @@ func TestAccWebhook_projectScope(t *testing.T) {
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionCreate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					str("id", env.project),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.ListExact(ids)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapExact(ids)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batches_out_of_step"), knownvalue.Int64Exact(0)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("workflow_id"), knownvalue.Null()),
 				},
@@ -256,7 +257,7 @@ func TestAccWebhook_projectIDChangeReplaces(t *testing.T) {
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionDestroyBeforeCreate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					str("id", other.project),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ob)})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapExact(map[string]knownvalue.Check{ob: knownvalue.StringExact(env.workflowOf(t, ob))})),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					env.serverHolds(t, env.batches[0], "", ""),
@@ -366,7 +367,7 @@ func TestAccWebhook_projectDriftAndNewBatch(t *testing.T) {
 						return nil
 					}),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.ListSizeExact(4)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapSizeExact(4)),
 				},
 			},
 			{
@@ -514,7 +515,7 @@ func TestAccWebhook_importProject(t *testing.T) {
 				ImportStateId: env.project,
 				ImportStateCheck: func(s []*terraform.InstanceState) error {
 					a := s[0].Attributes
-					if a["url"] != "https://pre.example.com/p" || a["header"] != "t" || a["batches_out_of_step"] != "1" || a["batch_ids.#"] != "4" {
+					if a["url"] != "https://pre.example.com/p" || a["header"] != "t" || a["batches_out_of_step"] != "1" || a["batch_ids.%"] != "4" {
 						return fmt.Errorf("imported attributes %v", a)
 					}
 					return nil
