@@ -393,10 +393,10 @@ func (r *run) report() Report {
 	rep := Report{
 		BatchIDs:       make([]string, 0, len(r.batches)),
 		BatchWorkflows: make([]string, 0, len(r.batches)),
-		Workflows: len(r.workflows),
-		UpdatedAt: r.updatedAt,
-		LastCall:  r.lastCall,
-		LastError: r.lastErr,
+		Workflows:      len(r.workflows),
+		UpdatedAt:      r.updatedAt,
+		LastCall:       r.lastCall,
+		LastError:      r.lastErr,
 	}
 	failed := map[int32]*Failure{}
 	var order []int32

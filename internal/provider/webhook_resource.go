@@ -187,8 +187,8 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"batch_ids": schema.MapAttribute{
 				MarkdownDescription: "Project scope: the batches the webhook covers, each mapped to its workflow id (batches on one workflow share its webhook); `keys()` gives the ids. " +
 					"A map, not a list: Terraform renders a list of thousands of items in time and memory that grow with the square of its length.",
-				Computed:            true,
-				ElementType:         types.StringType,
+				Computed:    true,
+				ElementType: types.StringType,
 			},
 			"batches_out_of_step": schema.Int64Attribute{
 				MarkdownDescription: "Project scope: how many batches lack the webhook or hold another url or header (a batch created since the last apply, or a change made outside Terraform). When it is not 0 the plan updates the resource, and apply sets those batches.",
