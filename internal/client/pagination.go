@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 )
 
 // maxEmptyPages: a server that keeps saying "more" while sending empty pages
@@ -51,14 +52,34 @@ func nextPage(cur int64, p *pageDoc) (int64, bool, error) {
 	return next, true, nil
 }
 
-// walk calls fn for every document of a paginated list, one page in memory
-// at a time. An error from fn stops the walk and is returned as is.
+// maxReadAhead bounds the pages fetched ahead of the one being walked.
+const maxReadAhead = 8
+
+// pageFetch is one page request under way.
+type pageFetch struct {
+	done chan struct{}
+	r    *request
+	body []byte
+	err  error
+}
+
+// walk calls fn for every document of a paginated list, in order. Once the
+// first page says how many there are, the next few pages are fetched while
+// the current one is walked (pages are cheap to ask for and a project's
+// listing would otherwise be one round trip per page); at most
+// maxReadAhead pages are held. An error from fn stops the walk and is
+// returned as is.
 func (c *Client) walk(ctx context.Context, path string, query url.Values, fn func(json.RawMessage) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+
 	limit := int64(c.cfg.PageSize)
-	page := int64(1)
-	empty := 0
-	var prevFirst []byte
-	for {
+	ahead := map[int64]*pageFetch{}
+	fetch := func(page int64) *pageFetch {
+		if f, ok := ahead[page]; ok {
+			return f
+		}
 		q := url.Values{}
 		for k, v := range query {
 			q[k] = v
@@ -66,14 +87,48 @@ func (c *Client) walk(ctx context.Context, path string, query url.Values, fn fun
 		q.Set("pagination", "true")
 		q.Set("page", strconv.FormatInt(page, 10))
 		q.Set("limit", strconv.FormatInt(limit, 10))
-		r := &request{method: http.MethodGet, path: path, query: q, idempotent: true}
-		resp, err := c.do(ctx, r)
-		if err != nil {
-			return err
+		f := &pageFetch{done: make(chan struct{}), r: &request{method: http.MethodGet, path: path, query: q, idempotent: true}}
+		ahead[page] = f
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(f.done)
+			resp, err := c.do(ctx, f.r)
+			if err == nil {
+				f.body = resp.body
+			}
+			f.err = err
+		}()
+		return f
+	}
+	readAhead := min(max(c.cfg.MaxConcurrency, 1), maxReadAhead)
+
+	page := int64(1)
+	empty := 0
+	var prevFirst []byte
+	for {
+		f := fetch(page)
+		<-f.done
+		delete(ahead, page)
+		if f.err != nil {
+			return f.err
 		}
+		r := f.r
 		var pd pageDoc
-		if err := json.Unmarshal(resp.body, &pd); err != nil {
+		if err := json.Unmarshal(f.body, &pd); err != nil {
 			return fmt.Errorf("GET %s: unreadable page: %w", r.display(), c.redactErr(err))
+		}
+		// Trust the server's limit: page numbers count in its page size.
+		if pd.Limit.present && pd.Limit.value > 0 && pd.Limit.value != limit {
+			limit = pd.Limit.value
+			for p := range ahead { // asked with another size: not the pages we want
+				delete(ahead, p)
+			}
+		}
+		if pd.TotalPages.present {
+			for p := page + 1; p <= min(pd.TotalPages.value, page+int64(readAhead)); p++ {
+				fetch(p)
+			}
 		}
 		if len(pd.Docs) > 0 {
 			if prevFirst != nil && bytes.Equal(prevFirst, pd.Docs[0]) {
@@ -99,10 +154,6 @@ func (c *Client) walk(ctx context.Context, path string, query url.Values, fn fun
 			}
 		} else {
 			empty = 0
-		}
-		// Trust the server's limit: page numbers count in its page size.
-		if pd.Limit.present && pd.Limit.value > 0 {
-			limit = pd.Limit.value
 		}
 		page = next
 	}

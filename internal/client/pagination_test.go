@@ -201,3 +201,52 @@ func FuzzPageDoc(f *testing.F) {
 		}
 	})
 }
+
+// Pages after the first are fetched ahead, concurrently, yet documents
+// arrive in order.
+func TestWalkReadsAheadInOrder(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "login") {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{"access_token":"tok-123456","expires_in":3600}`))
+			return
+		}
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		fmt.Fprintf(w, `{"docs":[{"_id":"b%d"}],"limit":1,"page":%d,"totalPages":12,"hasNextPage":%v,"nextPage":%d}`, page, page, page < 12, page+1)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Endpoint: srv.URL, AccessID: "a", SecretKey: "s-secret", MaxConcurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	start := time.Now()
+	err = c.ListBatches(context.Background(), BatchFilter{ProjectID: "p"}, func(b Batch) error {
+		got = append(got, b.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range got {
+		if id != fmt.Sprintf("b%d", i+1) || len(got) != 12 {
+			t.Fatalf("documents %v, want b1..b12 in order", got)
+		}
+	}
+	if peak.Load() < 2 {
+		t.Fatalf("pages fetched one at a time (peak %d in flight)", peak.Load())
+	}
+	if took := time.Since(start); took > 12*20*time.Millisecond {
+		t.Fatalf("12 pages took %v: no read-ahead", took)
+	}
+}
