@@ -246,3 +246,26 @@ func TestAccFaults_notFoundButListedNeverRemoves(t *testing.T) {
 		},
 	})
 }
+
+// Under the API's rate limit, the adaptive pool slows down instead of
+// failing: apply succeeds with no error and converges every batch.
+func TestAccFaults_rateLimitedApply(t *testing.T) {
+	env := newTestEnv(t, 0)
+	env.addBatches(300)
+	env.emu.SetFaults(emulator.Faults{RateLimit: 100})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig:        env.emu.ResetCalls,
+			Config:           env.providerWith("max_concurrency = 32") + projectResource(env, "https://hooks.example.com/limited", ""),
+			ConfigPlanChecks: planChecks(plancheck.ResourceActionCreate),
+			Check: resource.ComposeTestCheckFunc(env.allHold(t, "https://hooks.example.com/limited"),
+				func(*terraform.State) error {
+					if n := env.emu.Calls()["429"]; n == 0 {
+						return fmt.Errorf("the rate limit was never reached: the test proves nothing")
+					}
+					return nil
+				}),
+		}},
+	})
+}
