@@ -162,7 +162,7 @@ func run(ctx context.Context, w io.Writer, opts options) (res *result, err error
 		switch {
 		case errors.Is(err, emulator.ErrDeliveryFailed):
 			// Expected for the first one: Isahit Lab records it in lastError.
-			fmt.Fprintf(out, "    emulator: %v (recorded in lastError)\n", err)
+			fmt.Fprintf(out, "    %v (recorded in lastError)\n", err)
 		case err != nil:
 			return res, fmt.Errorf("delivery %d: %w", i+1, err)
 		}
