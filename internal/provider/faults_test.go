@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -266,6 +268,31 @@ func TestAccFaults_rateLimitedApply(t *testing.T) {
 					}
 					return nil
 				}),
+		}},
+	})
+}
+
+// A server that stores something else than it was sent (here: it rewrites
+// the url) gets a clear error, not Terraform's "inconsistent result".
+func TestAccFaults_serverRewritesURL(t *testing.T) {
+	env := newTestEnv(t, 2)
+	rewrite := func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPatch {
+			return false
+		}
+		body, _ := io.ReadAll(r.Body)
+		body = bytes.Replace(body, []byte(`/hook"`), []byte(`/hook/"`), 1)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		env.emu.ServeHTTP(w, r)
+		return true
+	}
+	env.intercept.Store(&rewrite)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      projectConfig(env, "https://hooks.example.com/hook", ""),
+			ExpectError: wrapped("2 batch(es) hold another url or header than was set"),
 		}},
 	})
 }

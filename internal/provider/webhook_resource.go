@@ -368,6 +368,11 @@ func (r *webhookResource) apply(ctx context.Context, m *webhookResourceModel, he
 		// Partial results are kept: the batches set stay set, and the next
 		// plan shows the ones still out of step.
 		m.setProjectReport(ctx, rep, diags)
+		if err == nil && len(rep.OutOfStep) > 0 {
+			// Every call succeeded, yet the server holds something else.
+			err = fmt.Errorf("the server answered every call, but %d batch(es) hold another url or header than was set (does it rewrite the url?): %v",
+				len(rep.OutOfStep), firstFew(rep.OutOfStep))
+		}
 		if err != nil {
 			diags.AddError(fmt.Sprintf("Webhook not set on every batch of project %s", projectID),
 				fmt.Sprintf("%v\n\nThe batches that succeeded keep the webhook; the next plan shows the %d batch(es) still out of step, and apply sets only those.",
