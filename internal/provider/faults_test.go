@@ -290,9 +290,15 @@ func TestAccFaults_serverRewritesURL(t *testing.T) {
 	env.intercept.Store(&rewrite)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      projectConfig(env, "https://hooks.example.com/hook", ""),
-			ExpectError: wrapped("2 batch(es) hold another url or header than was set"),
-		}},
+		Steps: []resource.TestStep{
+			{
+				Config:      projectConfig(env, "https://hooks.example.com/hook", ""),
+				ExpectError: wrapped("2 batch(es) hold another url or header than was set"),
+			},
+			{
+				Config:      batchConfig(env, env.batches[0], "https://hooks.example.com/hook", ""),
+				ExpectError: wrapped(`the server holds another url ("https://hooks.example.com/hook/")`),
+			},
+		},
 	})
 }

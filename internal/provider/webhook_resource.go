@@ -447,6 +447,11 @@ func (r *webhookResource) readBack(ctx context.Context, m *webhookResourceModel,
 			fmt.Sprintf("The webhook of workflow %s was set, but reading it back found none.", m.WorkflowID.ValueString()))
 		return
 	}
+	if !(fanout.Want{URL: set.URL, Header: set.Header, CompareHeader: true}).Holds(wf.Webhook) {
+		diags.AddError("Webhook not kept as set",
+			fmt.Sprintf("The webhook of workflow %s was set, but the server holds another url (%q) or header (does it rewrite the url?).",
+				m.WorkflowID.ValueString(), wf.Webhook.URL))
+	}
 	m.setWebhook(ctx, wf.Webhook, writeOnly, diags)
 }
 
