@@ -266,7 +266,7 @@ func TestCancellationStopsHandingOutWork(t *testing.T) {
 	}
 }
 
-func TestLatestFactsAcrossWorkflows(t *testing.T) {
+func TestLaterOrdersTimestamps(t *testing.T) {
 	if !Later("2024-12-17T15:23:21.433Z", "2024-12-17T15:10:37.619Z") || Later("", "2024-01-01T00:00:00Z") ||
 		!Later("2024-01-01T00:00:00Z", "") || Later("garbage", "2024-01-01T00:00:00Z") {
 		t.Fatal("Later() orders timestamps wrongly")
