@@ -61,7 +61,7 @@ func (c *Client) ListBatches(ctx context.Context, f BatchFilter, fn func(Batch) 
 }
 
 // CreateBatch creates a batch (B4). It is not idempotent, so it is never
-// retried (only replayed once after a 401, which the server did not act on).
+// retried (only replayed after a 401, which the server did not act on).
 func (c *Client) CreateBatch(ctx context.Context, projectID, name string) (*Batch, error) {
 	if projectID == "" {
 		return nil, errors.New("CreateBatch: empty project id")

@@ -1,8 +1,8 @@
-// Package client speaks the Isahit Lab HTTP API (see
-// shared/docs/isahitlab-api.md): login and token renewal, retries with
-// backoff, adaptive pacing under a rate limit, pagination, and typed errors
-// with secrets redacted. It knows nothing of Terraform beyond logging through
-// terraform-plugin-log.
+// Package client speaks the Isahit Lab HTTP API as CONTRACT.md (next to this
+// file) describes it: login, token renewal and re-login after revocation,
+// retries with backoff, adaptive pacing under a rate limit, pagination, and
+// typed errors with secrets redacted. It knows nothing of Terraform beyond
+// logging through terraform-plugin-log.
 package client
 
 import (
@@ -46,7 +46,7 @@ type Config struct {
 	RequestTimeout time.Duration // per attempt; 0 -> 30s
 	MaxRetries     int           // retries after the first attempt for idempotent calls; <0 -> 0
 	RetryWaitMin   time.Duration // first backoff; 0 -> 200ms
-	RetryWaitMax   time.Duration // backoff cap; 0 -> 30s
+	RetryWaitMax   time.Duration // backoff cap, and cap on a server's Retry-After; 0 -> 30s
 	MaxConcurrency int           // size of the client's connection pool / fan-out bound; 0 -> 8
 	HTTPClient     *http.Client  // optional (tests); default: own transport sized for MaxConcurrency
 
@@ -70,10 +70,15 @@ type Client struct {
 	sleep func(context.Context, time.Duration) error
 	rand  func() float64
 
+	// Bounds of the 401 replays of one request (see tokenRefused); fields
+	// so that tests can lower them.
+	maxFreshRefusals, maxTokenReplays int
+
 	nRequests atomic.Int64
 	nRetries  atomic.Int64
 	nLogins   atomic.Int64
 	n429      atomic.Int64
+	n401      atomic.Int64
 }
 
 // New validates cfg and returns a Client. No request is made: login is lazy.
@@ -119,7 +124,11 @@ func New(cfg Config) (*Client, error) {
 		now:     time.Now,
 		sleep:   sleepCtx,
 		rand:    rand.Float64,
+
+		maxFreshRefusals: maxFreshRefusals,
+		maxTokenReplays:  maxTokenReplays,
 	}
+	c.auth.limit = loginLimit{burst: loginBurst, rate: loginRate}
 	c.pacer = newPacer(func() time.Time { return c.now() })
 	return c, nil
 }
@@ -185,6 +194,7 @@ type Stats struct {
 	Retries     int64   // attempts that were retries
 	RateLimited int64   // 429 answers
 	Logins      int64   // login requests
+	Refused     int64   // 401 answers to calls made with a token (each followed by a new login or a replay)
 	Rate        float64 // current adaptive rate in requests/s; 0 = not limited
 }
 
@@ -195,6 +205,7 @@ func (c *Client) Stats() Stats {
 		Retries:     c.nRetries.Load(),
 		RateLimited: c.n429.Load(),
 		Logins:      c.nLogins.Load(),
+		Refused:     c.n401.Load(),
 		Rate:        c.pacer.currentRate(),
 	}
 }
@@ -238,42 +249,60 @@ type response struct {
 	body   []byte
 }
 
-// do runs a request with authentication, pacing, retries and the 401 replay.
+// do runs a request with authentication, pacing, retries and 401 replays.
 // It returns the answer for a 2xx, an *APIError for any other status, or the
 // transport or context error.
+//
+// A 401 to a call made with a token means the token was revoked, however
+// fresh (see CONTRACT.md, "Tokens"): the token is dropped, one shared login
+// runs, and the request is replayed without counting as a retry. The
+// replays are bounded by tokenRefused, logins by the login bucket.
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	maxAttempts := 1
 	if r.idempotent {
 		maxAttempts += c.cfg.MaxRetries
 	}
-	replayed := false
+	replays := 0
+	var refusedChain []*issued
+	replaying := false // between a 401 and the answer to the replay
+	defer func() {
+		if replaying {
+			c.replayDone()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
-		token := ""
+		var tok *issued
 		if !r.noAuth {
 			var err error
-			if token, err = c.token(ctx); err != nil {
+			if tok, err = c.token(ctx, replaying); err != nil {
 				return nil, err
 			}
 		}
-		resp, err := c.attempt(ctx, r, token, attempt)
+		resp, err := c.attempt(ctx, r, tok.String(), attempt)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, r.display(), ctxErr)
 		}
+		if err == nil && tok != nil && resp.status == http.StatusUnauthorized {
+			replays++
+			if err := c.tokenRefused(ctx, r, tok, resp, replays, &refusedChain); err != nil {
+				return nil, err
+			}
+			if !replaying {
+				replaying = true
+				c.replayStart()
+			}
+			attempt--
+			continue
+		}
+		if replaying {
+			replaying = false
+			c.replayDone()
+		}
+		if err == nil && tok != nil && pastAuth(resp.status) {
+			tok.accepted.Store(true)
+		}
 		if err == nil && resp.status >= 200 && resp.status < 300 {
 			return resp, nil
-		}
-		if err == nil && resp.status == http.StatusUnauthorized && !r.noAuth {
-			if !replayed {
-				// The token expired early or was revoked: log in again once
-				// and replay, without counting it as a retry.
-				replayed = true
-				c.invalidate(token)
-				attempt--
-				continue
-			}
-			e := c.newAPIError(resp.status, r.method, r.display(), resp.body)
-			e.Message = strings.TrimSuffix("the API refused a freshly issued access token: "+e.Message, ": ")
-			return nil, e
 		}
 		var fail error
 		var wait time.Duration
@@ -287,6 +316,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			fail = e
 			if honoursRetryAfter(resp.status) {
 				wait, _ = parseRetryAfter(resp.header.Get("Retry-After"), c.now())
+				// A server's wait beyond the backoff cap would stall
+				// Terraform; the pace slows the client down instead.
+				wait = min(wait, c.cfg.RetryWaitMax)
 			}
 		}
 		if attempt >= maxAttempts {

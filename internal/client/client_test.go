@@ -178,30 +178,13 @@ func TestExpiredTokenIsReplacedAndCallReplayed(t *testing.T) {
 	}
 }
 
-func TestSecond401FailsClearly(t *testing.T) {
-	emu, srv := newEmulator(t, emulator.Options{TokenTTL: time.Nanosecond}) // tokens die at once
-	b := emu.AddBatch(emu.AddProject("p"), "b")
-	c := newTestClient(t, srv.URL, nil)
-	_, err := c.GetBatch(context.Background(), b)
-	if !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("err = %v, want ErrUnauthorized", err)
-	}
-	if !strings.Contains(err.Error(), "freshly issued access token") {
-		t.Fatalf("error %q does not say a fresh token was refused", err)
-	}
-	calls := emu.Calls()
-	if calls["A1"] != 2 || calls["B1"] != 2 {
-		t.Fatalf("A1=%d B1=%d, want 2 and 2 (one replay, then fail)", calls["A1"], calls["B1"])
-	}
-}
-
 func TestRateLimitedRetryHonoursRetryAfter(t *testing.T) {
 	// 1 request/s, burst 1: the login takes the only token, so the next call
 	// gets 429 with Retry-After: 1 and must wait that long, far above the
-	// 5 ms backoff cap.
+	// 5 ms backoff floor (Retry-After is capped only by RetryWaitMax).
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{RateLimit: 1}})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
-	c := newTestClient(t, srv.URL, nil)
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.RetryWaitMax = 2 * time.Second })
 	start := time.Now()
 	if _, err := c.GetBatch(context.Background(), b); err != nil {
 		t.Fatalf("GetBatch: %v", err)
@@ -231,12 +214,20 @@ func TestRetryAfterWaitIsTheMinimum(t *testing.T) {
 		{http.StatusTooManyRequests, "7", 7 * time.Second, 7 * time.Second},
 		{http.StatusServiceUnavailable, "3", 3 * time.Second, 3 * time.Second},
 		{http.StatusTooManyRequests, time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat), 3 * time.Second, 5 * time.Second},
-		// 500 carries no meaningful Retry-After in the contract: backoff only.
+		// 500 carries no meaningful Retry-After in CONTRACT.md: backoff only.
 		{http.StatusInternalServerError, "7", 0, 5 * time.Millisecond},
+		// Absurd values: capped at RetryWaitMax (10 s here), or ignored.
+		{http.StatusTooManyRequests, "86400", 10 * time.Second, 10 * time.Second},
+		{http.StatusTooManyRequests, "1e300", 10 * time.Second, 10 * time.Second},
+		{http.StatusTooManyRequests, "Infinity", 10 * time.Second, 10 * time.Second},
+		{http.StatusServiceUnavailable, "Fri, 31 Dec 9999 23:59:59 GMT", 10 * time.Second, 10 * time.Second},
+		{http.StatusTooManyRequests, "-5", 0, 5 * time.Millisecond},
+		{http.StatusTooManyRequests, "Fri, 31 Dec 1999 23:59:59 GMT", 0, 5 * time.Millisecond},
+		{http.StatusTooManyRequests, "soon", 0, 5 * time.Millisecond},
 	} {
 		h := &failFirst{next: emu, match: "task-manager", n: 1, status: tc.status, retryAfter: tc.value}
 		s := httptest.NewServer(h)
-		c := newTestClient(t, s.URL, nil)
+		c := newTestClient(t, s.URL, func(cfg *Config) { cfg.RetryWaitMax = 10 * time.Second })
 		rec := &sleepRecorder{}
 		c.sleep = rec.sleep
 		if _, err := c.GetBatch(context.Background(), b); err != nil {
@@ -341,7 +332,8 @@ func TestFlakyServerIsSurvived(t *testing.T) {
 	p := emu.AddProject("p")
 	b := emu.AddBatch(p, "b")
 	info, _ := emu.Batch(b)
-	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxRetries = 12 })
+	// Retry-After is honoured up to RetryWaitMax.
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxRetries = 12; cfg.RetryWaitMax = 2 * time.Second })
 	rec := &sleepRecorder{} // 503s carry Retry-After: 1; do not spend it
 	c.sleep = rec.sleep
 	for i := 0; i < 40; i++ {
@@ -678,7 +670,10 @@ func TestProjects(t *testing.T) {
 	if *got != (Project{ID: p2, Name: "two", Status: "pending", Type: "form"}) {
 		t.Fatalf("GetProject = %+v", got)
 	}
-	if _, err := c.GetProject(context.Background(), "0123456789abcdef01234567"); !errors.Is(err, ErrNotFound) {
+	// Missing from the list is not a 404: it must not read as "deleted".
+	_, err = c.GetProject(context.Background(), "0123456789abcdef01234567")
+	var notListed *ProjectNotListedError
+	if !errors.As(err, &notListed) || errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown project: %v", err)
 	}
 	list, err := c.ListProjects(context.Background(), ProjectFilter{IDs: []string{p1, p2}})
@@ -869,7 +864,9 @@ func TestAdaptiveRateUnderServerLimit(t *testing.T) {
 	// (each costs a 1 s Retry-After) and the run close to the floor.
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{RateLimit: 200, Latency: 2 * time.Millisecond}})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
-	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxRetries = 10; cfg.MaxConcurrency = 16 })
+	c := newTestClient(t, srv.URL, func(cfg *Config) {
+		cfg.MaxRetries, cfg.MaxConcurrency, cfg.RetryWaitMax = 10, 16, 2*time.Second
+	})
 	const total = 400
 	var next atomic.Int32
 	var wg sync.WaitGroup

@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// The API's documents are decoded tolerantly: the contract leaves several
-// fields optional or loosely typed, and a field of an unexpected type must
-// not make a whole list unreadable.
+// The API's documents are decoded tolerantly: the contract (CONTRACT.md)
+// leaves several fields optional or loosely typed, and a field of an
+// unexpected type must not make a whole list unreadable.
 
 // jsonText decodes any JSON value: a string to its value, null to "", and
 // anything else to its compact JSON text.

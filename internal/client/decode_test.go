@@ -194,3 +194,34 @@ func TestWebhookInAnswer(t *testing.T) {
 		}
 	}
 }
+
+// Webhook dates pass through as text, whatever they hold: nothing parses
+// them, so nothing can panic or overflow on them.
+func TestWebhookDatesPassThrough(t *testing.T) {
+	long := strings.Repeat("9", 5000)
+	for raw, want := range map[string]string{
+		`"2024-12-17T15:23:21.433Z"`:    "2024-12-17T15:23:21.433Z",
+		`"0000-00-00T00:00:00Z"`:        "0000-00-00T00:00:00Z",
+		`"+275760-09-13T00:00:00Z"`:     "+275760-09-13T00:00:00Z",
+		`"not a date"`:                  "not a date",
+		`""`:                            "",
+		`null`:                          "",
+		`-1`:                            "-1",
+		`1e400`:                         "1e400",
+		`9223372036854775807000`:        "9223372036854775807000",
+		`{"$date":{"$numberLong":"1"}}`: `{"$date":{"$numberLong":"1"}}`,
+		`[2024,12,17]`:                  "[2024,12,17]",
+		`true`:                          "true",
+		`"` + long + `"`:                long,
+	} {
+		doc := `{"_id":"w","webhook":{"url":"https://r/h","updatedAt":` + raw + `,"lastCall":{"statusCode":1e30,"message":"OK","date":` + raw + `}}}`
+		w, err := decodeWorkflow([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		h := w.Webhook
+		if h.UpdatedAt != want || h.LastCall == nil || h.LastCall.Date != want || h.LastCall.StatusCode != 0 {
+			t.Fatalf("%.40s: updatedAt %.40q, lastCall %+.60v", raw, h.UpdatedAt, h.LastCall)
+		}
+	}
+}

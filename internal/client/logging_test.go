@@ -98,7 +98,7 @@ func TestNoSecretInLogsAtTrace(t *testing.T) {
 	tflog.Info(c.MaskContext(ctx), "caller says "+header, map[string]any{"value": outOfBand + " " + testSecretKey})
 
 	c.auth.mu.Lock()
-	token := c.auth.token
+	token := c.auth.cur.String()
 	c.auth.mu.Unlock()
 	out := buf.String()
 	if !strings.Contains(out, "Isahit Lab API request") || !strings.Contains(out, "search=***") {

@@ -15,6 +15,15 @@ import (
 // is stopped with an error after this many in a row.
 const maxEmptyPages = 3
 
+// maxWalkPage bounds the page numbers a walk follows: page numbers only
+// grow, so a walk makes at most this many requests, and a server's absurd
+// nextPage is an error rather than a jump.
+const maxWalkPage = 1 << 20
+
+// maxPageLimit: a server's page size above this (or below 1) is not
+// adopted; the walk keeps asking for its own.
+const maxPageLimit = 10_000
+
 // pageDoc is one answer of a paginated list; fields are optional so that a
 // server omitting some of them is still walked correctly.
 type pageDoc struct {
@@ -48,6 +57,9 @@ func nextPage(cur int64, p *pageDoc) (int64, bool, error) {
 	}
 	if next <= cur {
 		return 0, false, fmt.Errorf("pagination: the server's next page (%d) does not advance past page %d", next, cur)
+	}
+	if next > maxWalkPage {
+		return 0, false, fmt.Errorf("pagination: the server's next page (%d) is beyond page %d, the most this client walks", next, int64(maxWalkPage))
 	}
 	return next, true, nil
 }
@@ -119,14 +131,15 @@ func (c *Client) walk(ctx context.Context, path string, query url.Values, fn fun
 			return fmt.Errorf("GET %s: unreadable page: %w", r.display(), c.redactErr(err))
 		}
 		// Trust the server's limit: page numbers count in its page size.
-		if pd.Limit.present && pd.Limit.value > 0 && pd.Limit.value != limit {
+		if pd.Limit.present && pd.Limit.value > 0 && pd.Limit.value <= maxPageLimit && pd.Limit.value != limit {
 			limit = pd.Limit.value
 			for p := range ahead { // asked with another size: not the pages we want
 				delete(ahead, p)
 			}
 		}
 		if pd.TotalPages.present {
-			for p := page + 1; p <= min(pd.TotalPages.value, page+int64(readAhead)); p++ {
+			// Bounded by readAhead whatever totalPages says.
+			for p := page + 1; p <= min(pd.TotalPages.value, page+int64(readAhead), maxWalkPage); p++ {
 				fetch(p)
 			}
 		}

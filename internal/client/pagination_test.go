@@ -250,3 +250,58 @@ func TestWalkReadsAheadInOrder(t *testing.T) {
 		t.Fatalf("12 pages took %v: no read-ahead", took)
 	}
 }
+
+// Absurd pagination values from a server: no huge allocation, no endless
+// walk, no adopted page size outside [1, maxPageLimit].
+func TestWalkAbsurdValues(t *testing.T) {
+	// two serves page 1 with first, and page 2 (only when asked with the
+	// client's own limit, 100) as the last page.
+	two := func(first string) func(page, limit int) string {
+		return func(page, limit int) string {
+			if page == 1 {
+				return first
+			}
+			if page == 2 && limit == DefaultPageSize {
+				return `{"docs":[{"_id":"b"}],"hasNextPage":false}`
+			}
+			return `{"docs":[]}`
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		fn       func(page, limit int) string
+		ids      string // joined with ","
+		errPart  string
+		maxCalls int32
+	}{
+		{"huge totalPages, last page", two(`{"docs":[{"_id":"a"}],"totalPages":1000000000000,"hasNextPage":false}`), "a", "", 1 + maxReadAhead},
+		{"totalPages beyond int64", two(`{"docs":[{"_id":"a"}],"totalPages":1e400,"hasNextPage":false}`), "a", "", 1},
+		{"negative totalPages", two(`{"docs":[{"_id":"a"}],"totalPages":-5,"hasNextPage":false}`), "a", "", 1},
+		{"negative limit", two(`{"docs":[{"_id":"a"}],"limit":-5,"hasNextPage":true,"nextPage":2}`), "a,b", "", 2},
+		{"zero limit", two(`{"docs":[{"_id":"a"}],"limit":0,"hasNextPage":true,"nextPage":2}`), "a,b", "", 2},
+		{"huge limit", two(`{"docs":[{"_id":"a"}],"limit":1000000000000,"hasNextPage":true,"nextPage":2}`), "a,b", "", 2},
+		{"limit beyond int64", two(`{"docs":[{"_id":"a"}],"limit":9223372036854775807000,"hasNextPage":true,"nextPage":2}`), "a,b", "", 2},
+		{"limit a string", two(`{"docs":[{"_id":"a"}],"limit":"lots","hasNextPage":true,"nextPage":2}`), "a,b", "", 2},
+		{"absurd page", two(`{"docs":[{"_id":"a"}],"page":-9223372036854775808,"hasNextPage":true,"nextPage":2}`), "a,b", "", 2},
+		{"nextPage beyond float64", two(`{"docs":[{"_id":"a"}],"hasNextPage":true,"nextPage":1e400}`), "a,b", "", 2},
+		{"huge nextPage", two(`{"docs":[{"_id":"a"}],"hasNextPage":true,"nextPage":1000000000000}`), "a", "beyond page", 1},
+		{"negative nextPage", two(`{"docs":[{"_id":"a"}],"hasNextPage":true,"nextPage":-3}`), "a", "does not advance", 1},
+		{"huge totalPages, empty pages", func(page, limit int) string {
+			return fmt.Sprintf(`{"docs":[],"page":%d,"totalPages":1000000000000}`, page)
+		}, "", "empty pages", 1 + maxReadAhead + maxEmptyPages},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, calls := pageServer(t, tc.fn)
+			ids, err := listAll(t, srv)
+			if tc.errPart == "" && err != nil || tc.errPart != "" && (err == nil || !strings.Contains(err.Error(), tc.errPart)) {
+				t.Fatalf("err = %v, want %q", err, tc.errPart)
+			}
+			if got := strings.Join(ids, ","); got != tc.ids {
+				t.Fatalf("ids %q, want %q", got, tc.ids)
+			}
+			if calls.Load() > tc.maxCalls {
+				t.Fatalf("%d page requests, want at most %d", calls.Load(), tc.maxCalls)
+			}
+		})
+	}
+}

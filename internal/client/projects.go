@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 )
 
@@ -42,8 +41,10 @@ func (c *Client) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, 
 }
 
 // GetProject reads one project through P1 with ids=id (the API has no
-// "get one project" call). No such project gives an *APIError matching
-// ErrNotFound.
+// "get one project" call). Only an API 404 matches ErrNotFound: a list that
+// answers without the project is not proof that it was deleted (a filter the
+// server ignores, an eventual-consistency lag), so it is an error that says
+// what was asked and what came back.
 func (c *Client) GetProject(ctx context.Context, id string) (*Project, error) {
 	if id == "" {
 		return nil, errors.New("GetProject: empty project id")
@@ -57,10 +58,17 @@ func (c *Client) GetProject(ctx context.Context, id string) (*Project, error) {
 			return &list[i], nil
 		}
 	}
-	return nil, &APIError{
-		StatusCode: http.StatusNotFound,
-		Method:     http.MethodGet,
-		Path:       projectsPath + "?" + url.Values{"ids": {id}}.Encode(),
-		Message:    fmt.Sprintf("no project with id %q", id),
-	}
+	return nil, &ProjectNotListedError{ID: id, Returned: len(list)}
+}
+
+// ProjectNotListedError is a P1 answer to ids=ID that does not hold ID.
+type ProjectNotListedError struct {
+	ID       string
+	Returned int // how many projects the list answered
+}
+
+func (e *ProjectNotListedError) Error() string {
+	return fmt.Sprintf("GET %s?ids=%s answered %d project(s), none with id %s; "+
+		"the API did not say it is gone (no 404), so it is not treated as deleted "+
+		"(check that the credentials may see it)", projectsPath, e.ID, e.Returned, e.ID)
 }

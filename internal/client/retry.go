@@ -58,7 +58,7 @@ func retryableStatus(status int) bool {
 	return status == http.StatusTooManyRequests || status >= 500
 }
 
-// honoursRetryAfter: the contract has the server send Retry-After on these.
+// honoursRetryAfter: CONTRACT.md has the server send Retry-After on these.
 func honoursRetryAfter(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }

@@ -40,6 +40,8 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request, path strin
 		e.adminSetFaults(w, r)
 	case route == "settings" && r.Method == http.MethodPut:
 		e.adminSettings(w, r)
+	case route == "settings" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, e.settingsDoc())
 	case route == "forbid" && r.Method == http.MethodPost:
 		e.adminForbid(w, r)
 	case route == "expire-tokens" && r.Method == http.MethodPost:
@@ -85,6 +87,9 @@ func (e *Emulator) adminDeliver(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, "batch "+body.BatchID+" not found")
 		return
+	case errors.Is(err, ErrNoWorkflow):
+		writeError(w, http.StatusConflict, "batch "+body.BatchID+" has no workflow, hence no webhook")
+		return
 	case errors.Is(err, ErrNoWebhook):
 		writeError(w, http.StatusConflict, "no webhook set for batch "+body.BatchID)
 		return
@@ -109,6 +114,7 @@ func (e *Emulator) adminCreateBatch(w http.ResponseWriter, r *http.Request) {
 		ProjectID  string `json:"projectId"`
 		Name       string `json:"name"`
 		WorkflowID string `json:"workflowId"` // optional: share this workflow
+		NoWorkflow bool   `json:"noWorkflow"` // optional: a batch without a workflow
 	}
 	if !decodeAdmin(w, r, &body) {
 		return
@@ -117,10 +123,17 @@ func (e *Emulator) adminCreateBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "projectId and name are required")
 		return
 	}
+	if body.NoWorkflow && body.WorkflowID != "" {
+		writeError(w, http.StatusBadRequest, "workflowId and noWorkflow are exclusive")
+		return
+	}
 	var id string
-	if body.WorkflowID != "" {
+	switch {
+	case body.NoWorkflow:
+		id = e.AddBatchWithoutWorkflow(body.ProjectID, body.Name)
+	case body.WorkflowID != "":
 		id = e.AddBatchWithWorkflow(body.ProjectID, body.Name, body.WorkflowID)
-	} else {
+	default:
 		id = e.AddBatch(body.ProjectID, body.Name)
 	}
 	if id == "" {
@@ -132,15 +145,17 @@ func (e *Emulator) adminCreateBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 type faultsDoc struct {
-	Latency   string  `json:"latency"`
-	RateLimit float64 `json:"rateLimit"`
-	FailRate  float64 `json:"failRate"`
-	DropRate  float64 `json:"dropRate"`
-	Throttle  float64 `json:"throttleRate"`
+	Latency     string  `json:"latency"`
+	RateLimit   float64 `json:"rateLimit"`
+	FailRate    float64 `json:"failRate"`
+	DropRate    float64 `json:"dropRate"`
+	Throttle    float64 `json:"throttleRate"`
+	RevokeEvery int     `json:"revokeTokensEvery"`
 }
 
 func faultsToDoc(f Faults) faultsDoc {
-	return faultsDoc{Latency: f.Latency.String(), RateLimit: f.RateLimit, FailRate: f.FailRate, DropRate: f.DropRate, Throttle: f.ThrottleRate}
+	return faultsDoc{Latency: f.Latency.String(), RateLimit: f.RateLimit, FailRate: f.FailRate, DropRate: f.DropRate,
+		Throttle: f.ThrottleRate, RevokeEvery: f.RevokeTokensEvery}
 }
 
 func (e *Emulator) adminSetFaults(w http.ResponseWriter, r *http.Request) {
@@ -158,10 +173,15 @@ func (e *Emulator) adminSetFaults(w http.ResponseWriter, r *http.Request) {
 		f.Latency = d
 	}
 	if body.RateLimit < 0 || body.FailRate < 0 || body.FailRate > 1 || body.DropRate < 0 || body.DropRate > 1 || body.Throttle < 0 || body.Throttle > 1 {
-		writeError(w, http.StatusBadRequest, "rateLimit must be >= 0; failRate and dropRate in [0,1]")
+		writeError(w, http.StatusBadRequest, "rateLimit must be >= 0; failRate, dropRate and throttleRate in [0,1]")
+		return
+	}
+	if body.RevokeEvery < 0 {
+		writeError(w, http.StatusBadRequest, "revokeTokensEvery must be >= 0 (0: never), got "+itoa(body.RevokeEvery))
 		return
 	}
 	f.RateLimit, f.FailRate, f.DropRate, f.ThrottleRate = body.RateLimit, body.FailRate, body.DropRate, body.Throttle
+	f.RevokeTokensEvery = body.RevokeEvery
 	e.SetFaults(f)
 	writeJSON(w, http.StatusOK, faultsToDoc(e.CurrentFaults()))
 }
@@ -171,9 +191,19 @@ func (e *Emulator) adminSettings(w http.ResponseWriter, r *http.Request) {
 		ListOmitsWorkflow *bool   `json:"listOmitsWorkflow"`
 		PageCap           *int    `json:"pageCap"`
 		TokenTTL          *string `json:"tokenTTL"`
+		SetupAnswer       *string `json:"setupAnswer"`
 	}
 	if !decodeAdmin(w, r, &body) {
 		return
+	}
+	var mode SetupAnswer
+	if body.SetupAnswer != nil {
+		m, err := ParseSetupAnswer(*body.SetupAnswer)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		mode = m
 	}
 	var ttl time.Duration
 	if body.TokenTTL != nil {
@@ -197,10 +227,17 @@ func (e *Emulator) adminSettings(w http.ResponseWriter, r *http.Request) {
 	if ttl > 0 {
 		e.SetTokenTTL(ttl)
 	}
+	if mode != "" {
+		_ = e.SetSetupAnswer(mode) // already checked
+	}
+	writeJSON(w, http.StatusOK, e.settingsDoc())
+}
+
+func (e *Emulator) settingsDoc() map[string]any {
 	e.mu.RLock()
-	out := map[string]any{"listOmitsWorkflow": e.listOmitsWorkflow, "pageCap": e.pageCap, "tokenTTL": e.tokenTTL.String()}
-	e.mu.RUnlock()
-	writeJSON(w, http.StatusOK, out)
+	defer e.mu.RUnlock()
+	return map[string]any{"listOmitsWorkflow": e.listOmitsWorkflow, "pageCap": e.pageCap, "tokenTTL": e.tokenTTL.String(),
+		"setupAnswer": e.setupAnswer}
 }
 
 func (e *Emulator) adminForbid(w http.ResponseWriter, r *http.Request) {

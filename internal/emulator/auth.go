@@ -64,8 +64,11 @@ func newToken() string {
 	return "emu." + hex.EncodeToString(b[:])
 }
 
-// authorized checks `Authorization: Bearer <token>` against live tokens.
-func (e *Emulator) authorized(r *http.Request) bool {
+// authorize checks `Authorization: Bearer <token>` against live tokens. With revokeEvery > 0
+// it also counts the authorized request and, on every revokeEvery-th, revokes every live token;
+// check and count happen under one lock, so each generation of tokens serves exactly
+// revokeEvery requests in all.
+func (e *Emulator) authorize(r *http.Request, revokeEvery int) bool {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
@@ -74,8 +77,21 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	if token == "" {
 		return false
 	}
-	e.mu.RLock()
-	exp, ok := e.tokens[token]
-	e.mu.RUnlock()
-	return ok && time.Now().Before(exp)
+	if revokeEvery <= 0 {
+		e.mu.RLock()
+		exp, ok := e.tokens[token]
+		e.mu.RUnlock()
+		return ok && time.Now().Before(exp)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if exp, ok := e.tokens[token]; !ok || !time.Now().Before(exp) {
+		return false
+	}
+	if e.authorized++; e.authorized >= revokeEvery {
+		e.authorized = 0
+		clear(e.tokens)
+		e.calls[CountRevocations].Add(1)
+	}
+	return true
 }

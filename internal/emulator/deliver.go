@@ -16,6 +16,7 @@ import (
 var (
 	ErrNotFound       = errors.New("emulator: batch not found")
 	ErrNoWebhook      = errors.New("emulator: no webhook set on the batch's workflow")
+	ErrNoWorkflow     = errors.New("emulator: the batch has no workflow")
 	ErrDeliveryFailed = errors.New("emulator: webhook delivery failed")
 	ErrBadJobType     = errors.New(`emulator: job type must be "annotation" or "review"`)
 )
@@ -44,10 +45,11 @@ func newDeliverClient() *http.Client {
 }
 
 // Deliver plays "a task of the batch finished its job" (jobType "annotation" or "review"): it
-// POSTs the contract's payload to the webhook url of the batch's workflow, with the stored header
-// as Authorization, and records lastCall, plus lastError when the answer is not 2xx or there is
-// none. It returns nil on a 2xx answer, an error wrapping ErrDeliveryFailed after a recorded
-// failure, and ErrNotFound / ErrNoWebhook / ErrBadJobType when no delivery was attempted.
+// POSTs the contract's payload (internal/client/CONTRACT.md) to the webhook url of the batch's
+// workflow, with the stored header as Authorization, and records lastCall, plus lastError when
+// the answer is not 2xx or there is none. It returns nil on a 2xx answer, an error wrapping
+// ErrDeliveryFailed after a recorded failure, and ErrNotFound / ErrNoWorkflow / ErrNoWebhook /
+// ErrBadJobType when no delivery was attempted.
 func (e *Emulator) Deliver(ctx context.Context, batchID, taskID, jobType string) error {
 	if jobType != "annotation" && jobType != "review" {
 		return fmt.Errorf("%w, got %q", ErrBadJobType, jobType)
@@ -59,6 +61,10 @@ func (e *Emulator) Deliver(ctx context.Context, batchID, taskID, jobType string)
 		return fmt.Errorf("%w: %s", ErrNotFound, batchID)
 	}
 	wf := b.workflow
+	if wf == nil {
+		e.mu.RUnlock()
+		return fmt.Errorf("%w: batch %s", ErrNoWorkflow, batchID)
+	}
 	if wf.hook == nil {
 		e.mu.RUnlock()
 		return fmt.Errorf("%w: batch %s, workflow %s", ErrNoWebhook, batchID, wf.id)

@@ -43,6 +43,11 @@ type Faults struct {
 	// ThrottleRate is the share [0,1] of API requests answered 429 with Retry-After: 1 at
 	// random, as a server whose limit is shared with other tenants does.
 	ThrottleRate float64
+	// RevokeTokensEvery, when > 0, revokes every live token each time this many API requests
+	// have been authorized (the one completing the count is still served), as another login
+	// with the same access id, a key rotation or a restart would. A token may thus die right
+	// after it is issued. 0 means never.
+	RevokeTokensEvery int
 }
 
 // Request is one entry of the request log kept when Options.RecordRequests is set.
@@ -100,12 +105,13 @@ const (
 	CountServerError  = "5xx"
 	CountDropped      = "dropped"
 	CountUnauthorized = "401"
+	CountRevocations  = "revocations" // times RevokeTokensEvery revoked every live token
 )
 
 var counterKeys = []string{
 	EndpointLogin, EndpointGetWorkflow, EndpointSetupByWF, EndpointSetupByB, EndpointGetBatch,
 	EndpointListBatches, EndpointCreateBatch, EndpointDeleteBatch, EndpointProjects, EndpointOther,
-	CountRateLimited, CountServerError, CountDropped, CountUnauthorized,
+	CountRateLimited, CountServerError, CountDropped, CountUnauthorized, CountRevocations,
 }
 
 // Emulator is an in-memory Isahit Lab API. It implements http.Handler; mount it at "/".
@@ -124,6 +130,9 @@ type Emulator struct {
 	workflows         map[string]*workflow
 	forbidden         map[string]struct{}
 	tokens            map[string]time.Time
+	setupAnswer       SetupAnswer
+	// authorized counts API requests authorized since the last RevokeTokensEvery revocation.
+	authorized int
 
 	// fmu guards fault settings, the token bucket and the random source, apart from mu so that
 	// the per-request bucket update never waits behind data readers.
@@ -158,6 +167,7 @@ func New(opts Options) *Emulator {
 		workflows:         map[string]*workflow{},
 		forbidden:         map[string]struct{}{},
 		tokens:            map[string]time.Time{},
+		setupAnswer:       SetupAnswerStored,
 		rng:               rand.New(rand.NewPCG(uint64(opts.Seed), 0x9e3779b97f4a7c15)),
 		calls:             make(map[string]*atomic.Int64, len(counterKeys)),
 		record:            opts.RecordRequests,
@@ -221,8 +231,9 @@ func (e *Emulator) ExpireTokens() {
 }
 
 // Calls returns, per endpoint id ("A1","W1","W2","W3","B1","B2","B4","B6","P1","other"), the API
-// requests received (faulted ones included), plus the answers "429", "5xx", "401" and the
-// "dropped" connections. Only non-zero entries are present.
+// requests received (faulted ones included), plus the answers "429", "5xx", "401", the
+// "dropped" connections and the "revocations" of Faults.RevokeTokensEvery. Only non-zero
+// entries are present.
 func (e *Emulator) Calls() map[string]int {
 	out := make(map[string]int)
 	for k, c := range e.calls {
@@ -258,7 +269,7 @@ func (e *Emulator) Requests() []Request {
 	return append([]Request(nil), e.requests...)
 }
 
-// Contract paths, relative to the base URL.
+// API paths of the contract (internal/client/CONTRACT.md), relative to the base URL.
 const (
 	pathLogin     = "api/user-manager/auth/login"
 	pathWorkflows = "api/workflow-manager/workflows"
@@ -321,7 +332,8 @@ func cutSegment(path, prefix string) (string, bool) {
 	return rest, true
 }
 
-// ServeHTTP serves the contract's API paths and the _emulator/ admin routes.
+// ServeHTTP serves the API paths of the contract (internal/client/CONTRACT.md) and the
+// _emulator/ admin routes.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Paths are relative to the mount point; exactly one leading slash is expected, so a
 	// client that joins "base/" + "/api/..." lands on an unknown route, as it would for real.
@@ -422,7 +434,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, endpoint str
 		switch {
 		case h == nil:
 			writeError(sw, http.StatusNotFound, "Cannot "+r.Method+" "+r.URL.Path)
-		case auth && !e.authorized(r):
+		case auth && !e.authorize(r, d.revokeEvery):
 			writeError(sw, http.StatusUnauthorized, "Unauthorized")
 		default:
 			h(e, sw, r, id)

@@ -21,6 +21,9 @@ type decision struct {
 	kind       faultKind
 	latency    time.Duration
 	retryAfter int // seconds, for faultRateLimited
+	// revokeEvery is Faults.RevokeTokensEvery, read with the other settings so that a request
+	// sees one consistent set.
+	revokeEvery int
 }
 
 // SetFaults replaces the fault settings; rates are clamped to [0,1] and the rate-limit bucket
@@ -35,6 +38,10 @@ func (e *Emulator) SetFaults(f Faults) {
 	if f.Latency < 0 {
 		f.Latency = 0
 	}
+	f.RevokeTokensEvery = max(f.RevokeTokensEvery, 0)
+	e.mu.Lock()
+	e.authorized = 0 // a new count starts with the new setting
+	e.mu.Unlock()
 	e.fmu.Lock()
 	e.faults = f
 	e.bucketTokens = burst(f.RateLimit)
@@ -64,7 +71,7 @@ func (e *Emulator) admit(now time.Time) decision {
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
 	f := e.faults
-	d := decision{latency: f.Latency}
+	d := decision{latency: f.Latency, revokeEvery: f.RevokeTokensEvery}
 	if f.RateLimit > 0 {
 		b := burst(f.RateLimit)
 		if el := now.Sub(e.bucketLast).Seconds(); el > 0 {

@@ -29,9 +29,10 @@ type SeedBatch struct {
 	Status         string `json:"status,omitempty"`           // default "pending"
 	SameWorkflowAs string `json:"same_workflow_as,omitempty"` // name of an earlier batch of the project whose workflow it shares
 	Forbidden      bool   `json:"forbidden,omitempty"`
+	NoWorkflow     bool   `json:"no_workflow,omitempty"` // the batch has no workflow (exclusive with same_workflow_as)
 }
 
-// Contract values (section 5).
+// Contract values (project statuses and types, internal/client/CONTRACT.md).
 var (
 	ProjectStatuses = []string{"configuring", "pending", "complete", "toBeDeleted", "deleted", "archived"}
 	ProjectTypes    = []string{"form", "iat-rectangle", "iat-polygon", "iat-segmentation", "iat-graph", "iat-polyline"}
@@ -71,15 +72,28 @@ func (s SeedFile) Validate() error {
 		if p.BatchCount < 0 {
 			return fmt.Errorf("%s: batch_count must be >= 0, got %d", where, p.BatchCount)
 		}
+		// seen: earlier batch names; true when the first batch of that name has a workflow
+		// (ApplySeed shares the first one's).
 		seen := map[string]bool{}
 		for j, b := range p.Batches {
 			if b.Name == "" {
 				return fmt.Errorf("%s.batches[%d]: name is required", where, j)
 			}
-			if b.SameWorkflowAs != "" && !seen[b.SameWorkflowAs] {
-				return fmt.Errorf("%s.batches[%d]: same_workflow_as %q names no earlier batch of the project", where, j, b.SameWorkflowAs)
+			if b.NoWorkflow && b.SameWorkflowAs != "" {
+				return fmt.Errorf("%s.batches[%d]: no_workflow and same_workflow_as are exclusive", where, j)
 			}
-			seen[b.Name] = true
+			if b.SameWorkflowAs != "" {
+				hasWF, ok := seen[b.SameWorkflowAs]
+				if !ok {
+					return fmt.Errorf("%s.batches[%d]: same_workflow_as %q names no earlier batch of the project", where, j, b.SameWorkflowAs)
+				}
+				if !hasWF {
+					return fmt.Errorf("%s.batches[%d]: same_workflow_as %q names a batch without a workflow", where, j, b.SameWorkflowAs)
+				}
+			}
+			if _, dup := seen[b.Name]; !dup {
+				seen[b.Name] = !b.NoWorkflow
+			}
 		}
 		total += len(p.Batches) + p.BatchCount
 		if total > maxSeedBatches {
@@ -104,11 +118,15 @@ func (e *Emulator) ApplySeed(s SeedFile) error {
 		}
 		byName := map[string]*batch{}
 		for _, sb := range sp.Batches {
-			var w *workflow
-			if sb.SameWorkflowAs != "" {
-				w = byName[sb.SameWorkflowAs].workflow
+			var b *batch
+			switch {
+			case sb.NoWorkflow:
+				b = e.addBatchNoWorkflowLocked(p, sb.Name)
+			case sb.SameWorkflowAs != "":
+				b = e.addBatchLocked(p, sb.Name, byName[sb.SameWorkflowAs].workflow)
+			default:
+				b = e.addBatchLocked(p, sb.Name, nil)
 			}
-			b := e.addBatchLocked(p, sb.Name, w)
 			b.status = orDefault(sb.Status, "pending")
 			if sb.Forbidden {
 				e.forbidden[b.id] = struct{}{}

@@ -23,7 +23,7 @@ type batch struct {
 	status    string
 	datasetID string
 	project   *project
-	workflow  *workflow
+	workflow  *workflow // nil: a batch without a workflow (B1/B2 omit `workflow`, W3 is 400)
 }
 
 type workflow struct {
@@ -91,10 +91,23 @@ func (e *Emulator) AddBatchWithWorkflow(projectID, name, workflowID string) stri
 	return e.addBatchLocked(p, name, w).id
 }
 
+// AddBatchWithoutWorkflow creates a batch that has no workflow, as the contract
+// (internal/client/CONTRACT.md) allows: B1 then omits `workflow`, setup-webhook by its id
+// answers 400. It returns the batch id, or "" when the project is unknown. Only the batch id is
+// allocated.
+func (e *Emulator) AddBatchWithoutWorkflow(projectID, name string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.projectByID[projectID]
+	if p == nil {
+		return ""
+	}
+	return e.addBatchNoWorkflowLocked(p, name).id
+}
+
 // addBatchLocked appends a batch to p; a nil w gets a new workflow named after the batch.
 func (e *Emulator) addBatchLocked(p *project, name string, w *workflow) *batch {
-	id, seq := e.newIDLocked()
-	b := &batch{seq: seq, id: id, name: name, status: "pending", project: p}
+	b := e.addBatchNoWorkflowLocked(p, name)
 	if w == nil {
 		wid, _ := e.newIDLocked()
 		w = &workflow{id: wid, name: name + " workflow"}
@@ -102,6 +115,12 @@ func (e *Emulator) addBatchLocked(p *project, name string, w *workflow) *batch {
 	}
 	b.workflow = w
 	w.batches = append(w.batches, b)
+	return b
+}
+
+func (e *Emulator) addBatchNoWorkflowLocked(p *project, name string) *batch {
+	id, seq := e.newIDLocked()
+	b := &batch{seq: seq, id: id, name: name, status: "pending", project: p}
 	p.batches = append(p.batches, b)
 	e.batches[id] = b
 	return b
@@ -123,9 +142,10 @@ func (e *Emulator) deleteBatchLocked(b *batch) {
 	if i < len(p.batches) && p.batches[i] == b {
 		p.batches = slices.Delete(p.batches, i, i+1)
 	}
-	w := b.workflow
-	if j := slices.Index(w.batches, b); j >= 0 {
-		w.batches = slices.Delete(w.batches, j, j+1)
+	if w := b.workflow; w != nil {
+		if j := slices.Index(w.batches, b); j >= 0 {
+			w.batches = slices.Delete(w.batches, j, j+1)
+		}
 	}
 }
 
@@ -173,7 +193,7 @@ func (e *Emulator) workflowForbiddenLocked(w *workflow) bool {
 	return false
 }
 
-// Batch returns a snapshot of a batch.
+// Batch returns a snapshot of a batch; WorkflowID is "" for a batch without a workflow.
 func (e *Emulator) Batch(id string) (BatchInfo, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -181,7 +201,11 @@ func (e *Emulator) Batch(id string) (BatchInfo, bool) {
 	if b == nil {
 		return BatchInfo{}, false
 	}
-	return BatchInfo{ID: b.id, Name: b.name, ProjectID: b.project.id, WorkflowID: b.workflow.id, Status: b.status}, true
+	bi := BatchInfo{ID: b.id, Name: b.name, ProjectID: b.project.id, Status: b.status}
+	if b.workflow != nil {
+		bi.WorkflowID = b.workflow.id
+	}
+	return bi, true
 }
 
 // Project returns a snapshot of a project.

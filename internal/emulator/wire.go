@@ -10,7 +10,7 @@ import (
 )
 
 // Wire documents. The emulator has its own JSON types on purpose: it and the client are
-// independent readings of the contract.
+// independent readings of the contract (internal/client/CONTRACT.md).
 
 type errorDoc struct {
 	StatusCode int    `json:"statusCode"`
@@ -25,7 +25,7 @@ type batchDoc struct {
 	ID        string `json:"_id"`
 	Name      string `json:"name"`
 	ProjectID string `json:"projectId"`
-	Workflow  *idRef `json:"workflow,omitempty"`
+	Workflow  *idRef `json:"workflow,omitempty"` // absent for a batch without a workflow
 	Dataset   *idRef `json:"dataset"`
 	Status    string `json:"status"`
 }
@@ -63,7 +63,7 @@ type lastErrorDoc struct {
 	Body       json.RawMessage `json:"body"` // nil encodes as null
 }
 
-// pageDoc is the mongoose-paginate-v2 envelope of section 4.
+// pageDoc is the mongoose-paginate-v2 envelope of paginated lists.
 type pageDoc[T any] struct {
 	Docs          []T  `json:"docs"`
 	TotalDocs     int  `json:"totalDocs"`
@@ -84,7 +84,7 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 func (b *batch) doc(withWorkflow bool) batchDoc {
 	d := batchDoc{ID: b.id, Name: b.name, ProjectID: b.project.id, Status: b.status}
-	if withWorkflow {
+	if withWorkflow && b.workflow != nil {
 		d.Workflow = &idRef{ID: b.workflow.id}
 	}
 	if b.datasetID != "" {

@@ -3,11 +3,72 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// SetupAnswer selects what a successful setup-webhook (W2/W3) answers. The contract
+// (internal/client/CONTRACT.md) leaves it open, so the emulator can play each plausible server;
+// the stored state is the same in all.
+type SetupAnswer string
+
+// Setup-webhook answer modes.
+const (
+	// SetupAnswerStored: 200 with the stored webhook object, updatedAt included (null after a
+	// removal). The default.
+	SetupAnswerStored SetupAnswer = "stored"
+	// SetupAnswerEcho: 200 with the request body echoed: {"url","header"} only, no updatedAt,
+	// no lastCall/lastError.
+	SetupAnswerEcho SetupAnswer = "echo"
+	// SetupAnswerEmpty: 200 with an empty body.
+	SetupAnswerEmpty SetupAnswer = "empty"
+	// SetupAnswerNoContent: 204 with no body.
+	SetupAnswerNoContent SetupAnswer = "no-content"
+	// SetupAnswerBefore: 200 with the webhook object as it was before this update (null when
+	// there was none).
+	SetupAnswerBefore SetupAnswer = "before"
+)
+
+// SetupAnswers lists the valid modes.
+var SetupAnswers = []SetupAnswer{SetupAnswerStored, SetupAnswerEcho, SetupAnswerEmpty, SetupAnswerNoContent, SetupAnswerBefore}
+
+// ParseSetupAnswer checks a mode name.
+func ParseSetupAnswer(s string) (SetupAnswer, error) {
+	for _, m := range SetupAnswers {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("setup answer %q is not one of %v", s, SetupAnswers)
+}
+
+// SetSetupAnswer selects what setup-webhook answers from now on; an unknown mode is an error
+// and changes nothing.
+func (e *Emulator) SetSetupAnswer(mode SetupAnswer) error {
+	if _, err := ParseSetupAnswer(string(mode)); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.setupAnswer = mode
+	e.mu.Unlock()
+	return nil
+}
+
+// CurrentSetupAnswer returns the setup-webhook answer mode in effect.
+func (e *Emulator) CurrentSetupAnswer() SetupAnswer {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.setupAnswer
+}
+
+// setupEcho is the SetupAnswerEcho body.
+type setupEcho struct {
+	URL    *string `json:"url"`
+	Header *string `json:"header"`
+}
 
 // handleGetWorkflow is W1: the workflow document, `webhook` null when none is set.
 func (e *Emulator) handleGetWorkflow(w http.ResponseWriter, _ *http.Request, id string) {
@@ -30,8 +91,10 @@ func (e *Emulator) handleGetWorkflow(w http.ResponseWriter, _ *http.Request, id 
 
 // handleSetupWebhook is W2 (?workflowId=) and W3 (?batchId=, which writes the batch's workflow).
 // Body {"url": string|null, "header": string|null}: url null removes the webhook, header null
-// (or absent) removes the header, lastCall/lastError survive a re-setup. Answers 200 with the
-// stored webhook object (null after a removal).
+// (or absent) removes the header, lastCall/lastError survive a re-setup. A batch with no
+// workflow is 400 (after the 404 and 403 checks, so a forbidden batch reveals nothing). The
+// answer follows the SetupAnswer mode; by default 200 with the stored webhook object (null
+// after a removal).
 func (e *Emulator) handleSetupWebhook(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
 	wfIDs, bIDs := q["workflowId"], q["batchId"]
@@ -64,9 +127,14 @@ func (e *Emulator) handleSetupWebhook(w http.ResponseWriter, r *http.Request, _ 
 			writeError(w, http.StatusNotFound, "batch "+target+" not found")
 			return
 		}
-		if e.batchForbiddenLocked(b) || e.workflowForbiddenLocked(b.workflow) {
+		if e.batchForbiddenLocked(b) || (b.workflow != nil && e.workflowForbiddenLocked(b.workflow)) {
 			e.mu.Unlock()
 			writeError(w, http.StatusForbidden, "Forbidden resource: batch "+target)
+			return
+		}
+		if b.workflow == nil {
+			e.mu.Unlock()
+			writeError(w, http.StatusBadRequest, "batch "+target+" has no workflow: no webhook can be set on it")
 			return
 		}
 		wf = b.workflow
@@ -83,14 +151,33 @@ func (e *Emulator) handleSetupWebhook(w http.ResponseWriter, r *http.Request, _ 
 			return
 		}
 	}
+	before := wf.hook.doc()
 	if remove {
 		wf.hook = nil
 	} else {
 		setHookLocked(wf, url, header, time.Now())
 	}
-	d := wf.hook.doc()
+	stored := wf.hook.doc()
+	mode := e.setupAnswer
 	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, d)
+
+	switch mode {
+	case SetupAnswerEcho:
+		echo := setupEcho{Header: header}
+		if !remove {
+			echo.URL = &url
+		}
+		writeJSON(w, http.StatusOK, echo)
+	case SetupAnswerEmpty:
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	case SetupAnswerNoContent:
+		w.WriteHeader(http.StatusNoContent)
+	case SetupAnswerBefore:
+		writeJSON(w, http.StatusOK, before)
+	default:
+		writeJSON(w, http.StatusOK, stored)
+	}
 }
 
 // parseSetupBody validates the setup-webhook body; msg is non-empty on a 400.

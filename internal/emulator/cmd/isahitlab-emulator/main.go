@@ -9,6 +9,10 @@
 //	{"endpoint":"http://127.0.0.1:PORT/","access_id":"demo-access-id",
 //	 "projects":[{"id":..,"name":..,"batches":[{"id":..,"name":..,"workflow_id":..}]}]}
 //
+// (workflow_id is "" for a batch seeded with "no_workflow".) Faults and the answer of
+// setup-webhook are flags too (-latency, -rate-limit, -fail-rate, -drop-rate, -throttle-rate,
+// -revoke-tokens-every, -setup-answer); see -help.
+//
 // Seed data comes from -projects/-batches (projects "project-N" with batches "batch-N") or from
 // -seed-file (format in the emulator package documentation). With the defaults (1 project,
 // 3 batches) the ids are fixed: project 6650c1f2a9b4000000000001, batches ...002, ...004, ...006
@@ -41,7 +45,8 @@ func main() {
 
 type config struct {
 	addr, accessID, secretKey, seedFile, readyFile string
-	projects, batches, pageCap                     int
+	setupAnswer                                    string
+	projects, batches, pageCap, revokeEvery        int
 	tokenTTL, latency                              time.Duration
 	rateLimit, failRate, dropRate, throttleRate    float64
 	seed                                           int64
@@ -67,6 +72,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.failRate, "fail-rate", 0, "share [0,1] of API requests answered 500/503")
 	fs.Float64Var(&c.dropRate, "drop-rate", 0, "share [0,1] of API requests dropped with no answer")
 	fs.Float64Var(&c.throttleRate, "throttle-rate", 0, "share [0,1] of API requests answered 429 at random, whatever the rate")
+	fs.IntVar(&c.revokeEvery, "revoke-tokens-every", 0, "revoke every live access token each time this many API requests were authorized (0 = never)")
+	fs.StringVar(&c.setupAnswer, "setup-answer", string(emulator.SetupAnswerStored), fmt.Sprintf("what setup-webhook answers: one of %v", emulator.SetupAnswers))
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the fault randomness")
 	fs.StringVar(&c.readyFile, "ready-file", "", "once listening, write the endpoint and seeded ids to this JSON file")
 	fs.BoolVar(&c.logRequests, "log-requests", false, "log method, path, status and duration of each request to stderr (never headers)")
@@ -93,8 +100,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-rate-limit must be >= 0, got %g", c.rateLimit)
 	case c.failRate < 0 || c.failRate > 1 || c.dropRate < 0 || c.dropRate > 1 || c.throttleRate < 0 || c.throttleRate > 1:
 		return c, fmt.Errorf("-fail-rate, -drop-rate and -throttle-rate must be in [0,1] (got %g, %g, %g)", c.failRate, c.dropRate, c.throttleRate)
+	case c.revokeEvery < 0:
+		return c, fmt.Errorf("-revoke-tokens-every must be >= 0, got %d", c.revokeEvery)
 	case c.accessID == "" || c.secretKey == "":
 		return c, errors.New("-access-id and -secret-key must not be empty")
+	}
+	if _, err := emulator.ParseSetupAnswer(c.setupAnswer); err != nil {
+		return c, fmt.Errorf("-setup-answer: %w", err)
 	}
 	if !c.allowRemote && !isLoopback(c.addr) {
 		return c, fmt.Errorf("refusing to listen on %q: not a loopback address (use -allow-remote to insist)", c.addr)
@@ -138,8 +150,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := emulator.New(emulator.Options{
 		AccessID: c.accessID, SecretKey: c.secretKey, TokenTTL: c.tokenTTL, PageCap: c.pageCap,
 		ListOmitsWorkflow: c.omitWorkflow, Seed: c.seed,
-		Faults: emulator.Faults{Latency: c.latency, RateLimit: c.rateLimit, FailRate: c.failRate, DropRate: c.dropRate, ThrottleRate: c.throttleRate},
+		Faults: emulator.Faults{Latency: c.latency, RateLimit: c.rateLimit, FailRate: c.failRate, DropRate: c.dropRate,
+			ThrottleRate: c.throttleRate, RevokeTokensEvery: c.revokeEvery},
 	})
+	if err := e.SetSetupAnswer(emulator.SetupAnswer(c.setupAnswer)); err != nil {
+		say(stderr, "isahitlab-emulator:", err) // checked by parseFlags; kept for safety
+		return 2
+	}
 	if err := e.ApplySeed(seed); err != nil {
 		say(stderr, "isahitlab-emulator:", err)
 		return 2

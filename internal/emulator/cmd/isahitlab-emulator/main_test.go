@@ -128,3 +128,65 @@ func TestServeReadyFileAndStop(t *testing.T) {
 		t.Fatalf("request log %q", log)
 	}
 }
+
+func TestFaultAndAnswerFlags(t *testing.T) {
+	c, err := parseFlags([]string{"-revoke-tokens-every", "3", "-setup-answer", "echo"}, &bytes.Buffer{})
+	if err != nil || c.revokeEvery != 3 || c.setupAnswer != "echo" {
+		t.Fatalf("parseFlags: %+v, %v", c, err)
+	}
+	if c, err := parseFlags(nil, &bytes.Buffer{}); err != nil || c.revokeEvery != 0 || c.setupAnswer != "stored" {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	for _, args := range [][]string{{"-revoke-tokens-every", "-1"}, {"-setup-answer", "bogus"}} {
+		var errOut bytes.Buffer
+		if code := run(t.Context(), append(args, "-addr", "127.0.0.1:0"), &bytes.Buffer{}, &errOut); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestServeAppliesFaultAndAnswerFlags(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready.json")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan int, 1)
+	var errOut syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-ready-file", ready, "-revoke-tokens-every", "2", "-setup-answer", "no-content"}, &bytes.Buffer{}, &errOut)
+	}()
+	var doc readyDoc
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(ready); err == nil && json.Unmarshal(b, &doc) == nil {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("no ready file; stderr %s", errOut.String())
+		}
+	}
+	get := func(route string, v any) {
+		t.Helper()
+		resp, err := http.Get(doc.Endpoint + "_emulator/" + route)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var faults struct {
+		RevokeTokensEvery int `json:"revokeTokensEvery"`
+	}
+	var settings struct {
+		SetupAnswer string `json:"setupAnswer"`
+	}
+	get("faults", &faults)
+	get("settings", &settings)
+	if faults.RevokeTokensEvery != 2 || settings.SetupAnswer != "no-content" {
+		t.Fatalf("faults %+v, settings %+v", faults, settings)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, errOut.String())
+	}
+}
