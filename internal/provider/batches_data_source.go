@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -12,7 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
-	"github.com/isahit/terraform-provider-isahitlab/internal/fanout"
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 var _ datasource.DataSourceWithConfigure = (*batchesDataSource)(nil)
@@ -53,15 +54,19 @@ func (d *batchesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Validators:          []validator.String{objectID()},
 			},
 			"statuses": schema.ListAttribute{
-				MarkdownDescription: "Only batches with one of these statuses.",
+				MarkdownDescription: "Only batches with one of these statuses (words such as `pending` or `complete`, each listed once).",
 				Optional:            true,
 				ElementType:         types.StringType,
-				Validators:          []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(nonEmpty())},
+				Validators: []validator.List{
+					listvalidator.SizeAtLeast(1),
+					listvalidator.UniqueValues(),
+					listvalidator.ValueStringsAre(statusWord()),
+				},
 			},
 			"search": schema.StringAttribute{
-				MarkdownDescription: "Only batches whose name matches this text, as the API searches.",
+				MarkdownDescription: fmt.Sprintf("Only batches whose name matches this text, as the API searches: at most %d bytes, without control characters.", maxSearchLength),
 				Optional:            true,
-				Validators:          []validator.String{nonEmpty()},
+				Validators:          []validator.String{searchText()},
 			},
 			"batches": schema.ListNestedAttribute{
 				MarkdownDescription: "The batches, in the API's order.",
@@ -106,7 +111,7 @@ func (d *batchesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	// List documents may leave the workflow out: ask those batches directly.
 	var mu sync.Mutex
 	var firstErr error
-	err = fanout.Each(ctx, d.data.concurrency, len(batches), func(ctx context.Context, i int) {
+	err = webhooks.Each(ctx, d.data.concurrency, len(batches), func(ctx context.Context, i int) {
 		if batches[i].WorkflowID != "" {
 			return
 		}

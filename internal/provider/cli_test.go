@@ -55,14 +55,6 @@ func cliWorkspace(t *testing.T) *tfrun.Workspace {
 	return ws
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if providerDir != "" {
-		_ = os.RemoveAll(providerDir)
-	}
-	os.Exit(code)
-}
-
 // tokenRecorder wraps the emulator and remembers every bearer token used.
 type tokenRecorder struct {
 	http.Handler
@@ -286,9 +278,9 @@ resource "isahitlab_webhook" "all" {
 		}
 	}
 	if r := shown.Values.RootModule.Resources; len(r) == 1 {
-		count, ok := r[0].Values["batches_out_of_step"].(float64)
+		count, ok := r[0].Values["out_of_step"].(float64)
 		if !ok {
-			t.Fatalf("batches_out_of_step not in state: %v", r[0].Values)
+			t.Fatalf("out_of_step not in state: %v", r[0].Values)
 		}
 		outOfStep := int(count)
 		if inStep := n - outOfStep; inStep > held {

@@ -54,8 +54,8 @@ func TestAccFaults_flakyAPI(t *testing.T) {
 			Config:           env.providerWith("max_retries = 10\n  max_concurrency = 32") + projectResource(env, "https://hooks.example.com/flaky", ""),
 			ConfigPlanChecks: planChecks(plancheck.ResourceActionCreate),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("batches_out_of_step"), knownvalue.Int64Exact(0)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapSizeExact(1000)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("out_of_step"), knownvalue.Int64Exact(0)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_count"), knownvalue.Int64Exact(1000)),
 			},
 			Check: resource.ComposeTestCheckFunc(env.allHold(t, "https://hooks.example.com/flaky"),
 				func(*terraform.State) error {
@@ -85,15 +85,15 @@ func TestAccFaults_partialFailureOnUpdate(t *testing.T) {
 					}
 				},
 				Config:      cfg("https://hooks.example.com/v2"),
-				ExpectError: wrapped(fmt.Sprintf("2 batch(es) failed: [%s %s]", forbidden[0], forbidden[1])),
+				ExpectError: wrapped(fmt.Sprintf("2 batch(es) not set: [%s %s]", forbidden[0], forbidden[1])),
 			},
 			{
 				// The resource stayed in state with the partial result: the
-				// others hold v2 and the plan shows the work left.
-				Config:             cfg("https://hooks.example.com/v2"),
-				PlanOnly:           true,
+				// others hold v2 and the plan shows the work left. (A refresh
+				// step: the Check of a PlanOnly step never runs.)
+				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+				RefreshPlanChecks: resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
 				Check: func(*terraform.State) error {
@@ -140,7 +140,7 @@ func TestAccFaults_partialFailureOnCreate(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg,
-				ExpectError: wrapped("1 batch(es) failed: [" + env.batches[3] + "]"),
+				ExpectError: wrapped("1 batch(es) not set: [" + env.batches[3] + "]"),
 				Check:       env.serverHolds(t, env.batches[0], "https://hooks.example.com/c", ""),
 			},
 			{
@@ -293,11 +293,11 @@ func TestAccFaults_serverRewritesURL(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      projectConfig(env, "https://hooks.example.com/hook", ""),
-				ExpectError: wrapped("2 batch(es) hold another url or header than was set"),
+				ExpectError: wrapped("2 workflow(s) answered every call but hold another webhook than was sent"),
 			},
 			{
 				Config:      batchConfig(env, env.batches[0], "https://hooks.example.com/hook", ""),
-				ExpectError: wrapped(`the server holds another url ("https://hooks.example.com/hook/")`),
+				ExpectError: wrapped(`1 workflow(s) answered every call but hold another webhook than was sent (url "https://hooks.example.com/hook/"`),
 			},
 		},
 	})

@@ -23,7 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
-	"github.com/isahit/terraform-provider-isahitlab/internal/fanout"
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 // Environment variables, named as the Python SDK names them so existing
@@ -38,6 +38,24 @@ const (
 	defaultMaxConcurrency = 16
 	defaultMaxRetries     = 5
 	defaultRequestTimeout = 30 * time.Second
+)
+
+// Bounds of the numeric arguments. They catch typos (a timeout of 30h, a
+// concurrency of 16000) before they do harm; no real setup needs more.
+const (
+	// maxMaxConcurrency: each call in flight holds a connection and a
+	// goroutine. Beyond a few hundred the API's rate limit, not the
+	// provider, sets the pace (the provider slows down on 429 on its own),
+	// and thousands of connections to one host look like an attack.
+	maxMaxConcurrency = 256
+	// maxMaxRetries: with backoff capped at 30 s, 20 retries already wait
+	// about ten minutes for one call; more would only hide an outage.
+	maxMaxRetries = 20
+	// minRequestTimeout and maxRequestTimeout: under a second no call
+	// survives a slow network; over ten minutes a hung call stalls the run
+	// with no sign of life.
+	minRequestTimeout = time.Second
+	maxRequestTimeout = 10 * time.Minute
 )
 
 var _ provider.Provider = (*isahitlabProvider)(nil)
@@ -78,33 +96,35 @@ func (p *isahitlabProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 		MarkdownDescription: "Manages [Isahit Lab](https://www.isahit.com/) webhooks: the URL Isahit Lab calls when a task finishes an annotation or review job.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
-				MarkdownDescription: "Base URL of the Isahit Lab API. Defaults to the `" + envEndpoint + "` environment variable, then to `" + client.DefaultEndpoint + "`.",
+				MarkdownDescription: "Base URL of the Isahit Lab API: an absolute `http://` or `https://` URL, without credentials, query or fragment. Defaults to the `" + envEndpoint + "` environment variable, then to `" + client.DefaultEndpoint + "`.",
 				Optional:            true,
-				Validators:          []validator.String{httpURL()},
+				Validators:          []validator.String{endpointURL()},
 			},
 			"access_id": schema.StringAttribute{
 				MarkdownDescription: "API access id. Defaults to the `" + envAccessID + "` environment variable.",
 				Optional:            true,
+				Validators:          []validator.String{accessIDText()},
 			},
 			"secret_key": schema.StringAttribute{
 				MarkdownDescription: "API secret key. Defaults to the `" + envSecretKey + "` environment variable.",
 				Optional:            true,
 				Sensitive:           true,
+				Validators:          []validator.String{secretKeyText()},
 			},
 			"max_concurrency": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Most API calls in flight at once for project-wide work. Defaults to %d; the provider also slows down on its own when the API answers 429.", defaultMaxConcurrency),
+				MarkdownDescription: fmt.Sprintf("Most API calls in flight at once for project-wide work, from 1 to %d. Defaults to %d; the provider also slows down on its own when the API answers 429.", maxMaxConcurrency, defaultMaxConcurrency),
 				Optional:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+				Validators:          []validator.Int64{int64validator.AtLeast(1), int64validator.AtMost(maxMaxConcurrency)},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Retries of an API call after a 429, a 5xx answer or a connection error, with exponential backoff. Defaults to %d.", defaultMaxRetries),
+				MarkdownDescription: fmt.Sprintf("Retries of an API call after a 429, a 5xx answer or a connection error, with exponential backoff, from 0 to %d. Defaults to %d.", maxMaxRetries, defaultMaxRetries),
 				Optional:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+				Validators:          []validator.Int64{int64validator.AtLeast(0), int64validator.AtMost(maxMaxRetries)},
 			},
 			"request_timeout": schema.StringAttribute{
-				MarkdownDescription: "Timeout of one API call, as a Go duration such as `30s` or `1m`. Defaults to `30s`.",
+				MarkdownDescription: fmt.Sprintf("Timeout of one API call, as a Go duration such as `30s` or `1m`, from `%s` to `%s`. Defaults to `30s`.", shortDuration(minRequestTimeout), shortDuration(maxRequestTimeout)),
 				Optional:            true,
-				Validators:          []validator.String{positiveDuration()},
+				Validators:          []validator.String{requestTimeout()},
 			},
 		},
 	}
@@ -127,20 +147,21 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 	}
 
 	endpoint := firstSet(cfg.Endpoint, envEndpoint)
-	if endpoint == "" {
-		endpoint = client.DefaultEndpoint
-	} else if cfg.Endpoint.IsNull() {
-		// From the environment: validate it as the attribute would be.
-		if msg := checkHTTPURL(endpoint); msg != "" {
-			resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Isahit Lab endpoint",
-				fmt.Sprintf("%s=%q: %s", envEndpoint, endpoint, msg))
-		}
-	}
 	accessID := firstSet(cfg.AccessID, envAccessID)
 	secretKey := firstSet(cfg.SecretKey, envSecretKey)
 	if secretKey != "" {
 		ctx = tflog.MaskMessageStrings(ctx, secretKey)
 		ctx = tflog.MaskAllFieldValuesStrings(ctx, secretKey)
+	}
+	// Values from the environment get the checks the attributes' validators
+	// make on configured ones (an empty variable counts as unset).
+	checkEnv(&resp.Diagnostics, cfg.Endpoint, "endpoint", envEndpoint, endpoint, checkEndpointURL, false)
+	checkEnv(&resp.Diagnostics, cfg.AccessID, "access_id", envAccessID, accessID,
+		func(s string) string { return checkPlainText(s, maxAccessIDLength) }, false)
+	checkEnv(&resp.Diagnostics, cfg.SecretKey, "secret_key", envSecretKey, secretKey,
+		func(s string) string { return checkPlainText(s, maxSecretKeyLength) }, true)
+	if endpoint == "" {
+		endpoint = client.DefaultEndpoint
 	}
 
 	var missing []string
@@ -190,7 +211,26 @@ func (p *isahitlabProvider) Resources(context.Context) []func() resource.Resourc
 }
 
 func (p *isahitlabProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewWebhookDataSource, NewBatchesDataSource}
+	return []func() datasource.DataSource{NewWebhookDataSource, NewBatchesDataSource, NewProjectsDataSource}
+}
+
+// checkEnv reports a bad value read from the environment variable env
+// because attribute attr is not set, naming the variable; a secret value is
+// never shown.
+func checkEnv(diags *diag.Diagnostics, v types.String, attr, env, value string, check func(string) string, secret bool) {
+	if !v.IsNull() || value == "" {
+		return
+	}
+	msg := check(value)
+	if msg == "" {
+		return
+	}
+	what := env + " = " + shown(value)
+	if secret {
+		what = env + " (sensitive, not shown)"
+	}
+	diags.AddAttributeError(path.Root(attr), "Invalid "+env,
+		fmt.Sprintf("%s: %s.\n\nThe provider block does not set %s, so the provider read the %s environment variable.", what, msg, attr, env))
 }
 
 func firstSet(v types.String, env string) string {
@@ -240,6 +280,6 @@ func (d *providerData) ready(diags *diag.Diagnostics) bool {
 	return true
 }
 
-func (d *providerData) fanoutOptions() fanout.Options {
-	return fanout.Options{Concurrency: d.concurrency}
+func (d *providerData) engineOptions() webhooks.Options {
+	return webhooks.Options{Concurrency: d.concurrency}
 }

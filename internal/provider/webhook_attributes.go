@@ -94,3 +94,11 @@ func lastErrorValue(_ context.Context, e *client.CallError, diags *diag.Diagnost
 	diags.Append(d...)
 	return v
 }
+
+// headerAttr maps the API's header to an attribute: "" and null both mean none.
+func headerAttr(h *string) types.String {
+	if h == nil || *h == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(*h)
+}

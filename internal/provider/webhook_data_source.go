@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -10,7 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/isahit/terraform-provider-isahitlab/internal/client"
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 var (
@@ -104,27 +105,23 @@ func (d *webhookDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() || !d.data.ready(&resp.Diagnostics) {
 		return
 	}
-	id := webhookID{ProjectID: m.ProjectID.ValueString(), BatchID: m.BatchID.ValueString(), WorkflowID: m.WorkflowID.ValueString()}
-
-	var wf *client.Workflow
-	var err error
-	if id.BatchID != "" {
-		wf, err = readBatchWebhook(ctx, d.data.client, id.ProjectID, id.BatchID)
-	} else {
-		wf, err = readWorkflow(ctx, d.data.client, id.WorkflowID)
+	t := webhooks.Target{ProjectID: m.ProjectID.ValueString(), BatchID: m.BatchID.ValueString(), WorkflowID: m.WorkflowID.ValueString()}
+	res, err := webhooks.Inspect(ctx, d.data.client, t, nil, d.data.engineOptions())
+	if err == nil {
+		err = res.Err()
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the webhook of "+id.what(), describe(err))
+		resp.Diagnostics.AddError("Cannot read the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
 		return
 	}
 
-	m.WorkflowID = types.StringValue(wf.ID)
+	m.WorkflowID = types.StringValue(res.Workflows[0])
 	m.URL, m.Header, m.UpdatedAt = types.StringNull(), types.StringNull(), types.StringNull()
 	m.LastCall, m.LastError = types.ObjectNull(lastCallTypes), types.ObjectNull(lastErrorTypes)
-	if w := wf.Webhook; w != nil {
-		ctx = maskHeader(ctx, headerValue(w.Header))
+	if w := res.Held; w != nil {
+		ctx = maskHeader(ctx, headerAttr(w.Header))
 		m.URL = types.StringValue(w.URL)
-		m.Header = headerValue(w.Header)
+		m.Header = headerAttr(w.Header)
 		m.UpdatedAt = types.StringValue(w.UpdatedAt)
 		m.LastCall = lastCallValue(ctx, w.LastCall, &resp.Diagnostics)
 		m.LastError = lastErrorValue(ctx, w.LastError, &resp.Diagnostics)

@@ -120,11 +120,11 @@ func TestAccWebhookDataSource_errors(t *testing.T) {
 			},
 			{
 				Config:      cfg(fmt.Sprintf("project_id = %q\nbatch_id = %q", env.project, "6650c1f2a9b4ffffffffffff")),
-				ExpectError: regexp.MustCompile(`Batch 6650c1f2a9b4ffffffffffff no longer exists`),
+				ExpectError: wrapped("batch 6650c1f2a9b4ffffffffffff no longer exists"),
 			},
 			{
 				Config:      cfg(fmt.Sprintf("project_id = %q\nworkflow_id = %q", env.project, "6650c1f2a9b4ffffffffffff")),
-				ExpectError: regexp.MustCompile(`Workflow 6650c1f2a9b4ffffffffffff no longer exists`),
+				ExpectError: wrapped("workflow 6650c1f2a9b4ffffffffffff no longer exists"),
 			},
 			{
 				Config:      cfg(fmt.Sprintf("project_id = %q", env.project)),

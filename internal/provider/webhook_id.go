@@ -1,8 +1,13 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // webhookID is the resource's id, and the import id: it names the scope.
@@ -68,6 +73,17 @@ func (id webhookID) String() string {
 	return id.ProjectID
 }
 
+// scope is the scope the id names.
+func (id webhookID) scope() string {
+	switch {
+	case id.BatchID != "":
+		return scopeBatch
+	case id.WorkflowID != "":
+		return scopeWorkflow
+	}
+	return scopeProject
+}
+
 // what names the scope in messages: "batch B of project P" and the like.
 func (id webhookID) what() string {
 	switch {
@@ -77,4 +93,23 @@ func (id webhookID) what() string {
 		return "workflow " + id.WorkflowID
 	}
 	return "project " + id.ProjectID
+}
+
+// ImportState takes the scope from the id; the next read adopts the webhook.
+func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	id, err := parseWebhookID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id", describe(err))
+		return
+	}
+	for name, value := range map[string]string{
+		"id": id.String(), "scope": id.scope(), "project_id": id.ProjectID, "batch_id": id.BatchID,
+		"workflow_id": id.WorkflowID, "on_destroy": "clear",
+	} {
+		v := types.StringNull()
+		if value != "" {
+			v = types.StringValue(value)
+		}
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
+	}
 }

@@ -96,7 +96,8 @@ func TestAccWebhook_batchScope(t *testing.T) {
 					str("workflow_id", env.workflowOf(t, b1)),
 					str("on_destroy", "clear"),
 					statecheck.ExpectSensitiveValue(addr, tfjsonpath.New("header")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_count"), knownvalue.Int64Exact(1)),
+					str("scope", "batch"),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("updated_at"), knownvalue.NotNull()),
 				},
 				Check: env.serverHolds(t, b1, "https://hooks.example.com/a", "Bearer one"),
@@ -172,11 +173,6 @@ func TestAccWebhook_projectScope(t *testing.T) {
 		}
 		return resource.ComposeTestCheckFunc(checks...)
 	}
-	// Each batch maps to its workflow; the shared one to the first batch's.
-	ids := map[string]knownvalue.Check{}
-	for _, b := range all {
-		ids[b] = knownvalue.StringExact(env.workflowOf(t, b))
-	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -186,8 +182,9 @@ func TestAccWebhook_projectScope(t *testing.T) {
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionCreate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					str("id", env.project),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapExact(ids)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batches_out_of_step"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_count"), knownvalue.Int64Exact(int64(len(all)))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("out_of_step"), knownvalue.Int64Exact(0)),
+					str("scope", "project"),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("workflow_id"), knownvalue.Null()),
 				},
 				Check: resource.ComposeTestCheckFunc(holdAll("https://hooks.example.com/all", "h"),
@@ -257,7 +254,7 @@ func TestAccWebhook_projectIDChangeReplaces(t *testing.T) {
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionDestroyBeforeCreate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					str("id", other.project),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapExact(map[string]knownvalue.Check{ob: knownvalue.StringExact(env.workflowOf(t, ob))})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_count"), knownvalue.Int64Exact(1)),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					env.serverHolds(t, env.batches[0], "", ""),
@@ -334,7 +331,7 @@ func TestAccWebhook_projectDriftAndNewBatch(t *testing.T) {
 	cfg := projectConfig(env, "https://hooks.example.com/p", `header = "h"`)
 	var added string
 	outOfStep := func(n int64) plancheck.PlanCheck {
-		return plancheck.ExpectKnownValue(addr, tfjsonpath.New("batches_out_of_step"), knownvalue.Int64Exact(n))
+		return plancheck.ExpectKnownValue(addr, tfjsonpath.New("out_of_step"), knownvalue.Int64Exact(n))
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -367,7 +364,7 @@ func TestAccWebhook_projectDriftAndNewBatch(t *testing.T) {
 						return nil
 					}),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_ids"), knownvalue.MapSizeExact(4)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_count"), knownvalue.Int64Exact(4)),
 				},
 			},
 			{
@@ -404,14 +401,19 @@ func TestAccWebhook_import(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				// import {} block: a matching configuration plans no change
-				Config:          batchConfig(env, b, "https://pre.example.com/b", `header = "tok"`),
-				ResourceName:    addr,
-				ImportState:     true,
-				ImportStateKind: resource.ImportBlockWithID,
-				ImportStateId:   env.project + "/" + b,
+				// import {} block: the header on the server is never read into
+				// state, so a configured one is sent once: an update.
+				Config:             batchConfig(env, b, "https://pre.example.com/b", `header = "tok"`),
+				ResourceName:       addr,
+				ImportState:        true,
+				ImportStateKind:    resource.ImportBlockWithID,
+				ImportStateId:      env.project + "/" + b,
+				ExpectNonEmptyPlan: true,
 				ImportPlanChecks: resource.ImportPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop)},
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("header_mode"), knownvalue.StringExact("header")),
+					},
 				},
 			},
 			{
@@ -420,7 +422,7 @@ func TestAccWebhook_import(t *testing.T) {
 				ImportState:   true,
 				ImportStateId: env.project + "/" + b,
 				ImportStateCheck: func(s []*terraform.InstanceState) error {
-					if len(s) != 1 || s[0].Attributes["url"] != "https://pre.example.com/b" || s[0].Attributes["header"] != "tok" {
+					if len(s) != 1 || s[0].Attributes["url"] != "https://pre.example.com/b" || s[0].Attributes["header"] != "" || s[0].Attributes["header_mode"] != "adopted" {
 						return fmt.Errorf("imported state %v", s)
 					}
 					return nil
@@ -479,7 +481,10 @@ func TestAccWebhook_importRoundTrip(t *testing.T) {
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps: []resource.TestStep{
 					{Config: cfg},
-					{Config: cfg, ResourceName: addr, ImportState: true, ImportStateVerify: true},
+					// The header is never read into state on import (it may be a
+					// write-only value): the next apply sends the configured one.
+					{Config: cfg, ResourceName: addr, ImportState: true, ImportStateVerify: true,
+						ImportStateVerifyIgnore: []string{"header", "header_mode"}},
 				},
 			})
 		})
@@ -501,8 +506,10 @@ func TestAccWebhook_importProject(t *testing.T) {
 				ImportState:     true,
 				ImportStateKind: resource.ImportBlockWithID,
 				ImportStateId:   env.project,
+				// The adopted header is sent again: its value was never read.
+				ExpectNonEmptyPlan: true,
 				ImportPlanChecks: resource.ImportPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop)},
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
 			},
 			{
@@ -515,7 +522,7 @@ func TestAccWebhook_importProject(t *testing.T) {
 				ImportStateId: env.project,
 				ImportStateCheck: func(s []*terraform.InstanceState) error {
 					a := s[0].Attributes
-					if a["url"] != "https://pre.example.com/p" || a["header"] != "t" || a["batches_out_of_step"] != "1" || a["batch_ids.%"] != "4" {
+					if a["url"] != "https://pre.example.com/p" || a["header"] != "" || a["header_mode"] != "adopted" || a["out_of_step"] != "1" || a["batch_count"] != "4" {
 						return fmt.Errorf("imported attributes %v", a)
 					}
 					return nil
@@ -565,7 +572,7 @@ func TestAccWebhook_headerWriteOnly(t *testing.T) {
 				Config: projectConfig(env, "https://hooks.example.com/wo", `header_wo = "third-secret-value"`),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateLacks("third-secret-value"),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batches_out_of_step"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("out_of_step"), knownvalue.Int64Exact(0)),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					env.serverHolds(t, env.batches[1], "https://hooks.example.com/wo", "third-secret-value"),

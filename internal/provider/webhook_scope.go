@@ -1,0 +1,135 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/client"
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
+)
+
+// The resource's scope is fixed for its life: it comes from the
+// configuration (batch_id set: batch; workflow_id set: workflow; neither:
+// project), is stored in the `scope` attribute, and any change of it plans
+// a replacement (ModifyPlan). Each scope's behaviour lives in one type
+// behind webhookScope; the CRUD methods hold no scope logic of their own.
+const (
+	scopeProject  = "project"
+	scopeBatch    = "batch"
+	scopeWorkflow = "workflow"
+)
+
+// The header modes, from the configuration, stored in `header_mode`. A
+// change of mode is an update, so a failed switch stays planned until it
+// succeeds. headerAdopted is a header found on import: its value is never
+// read into state, so the next apply sends the configured one.
+const (
+	headerNone      = "none"
+	headerAttribute = "header"
+	headerWriteOnly = "header_wo"
+	headerAdopted   = "adopted"
+)
+
+// webhookScope is one scope's behaviour.
+type webhookScope interface {
+	// target is what the engine works on.
+	target(m *webhookModel) webhooks.Target
+	// plan fills in the scope's computed values; state is nil on create.
+	plan(plan, state *webhookModel)
+	// set makes the server hold want and writes into m what it then holds.
+	set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, known func(string) bool) outcome
+	// read refreshes m: what the server holds against want.
+	read(ctx context.Context, e engine, m *webhookModel, want webhooks.Want) outcome
+	// inspect adopts, on import, the webhook the server holds.
+	inspect(ctx context.Context, e engine, m *webhookModel) outcome
+	// clear removes the webhooks that owned accepts.
+	clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool) diag.Diagnostics
+}
+
+// outcome is what a scope's operation did, for the resource to record.
+type outcome struct {
+	diags diag.Diagnostics
+	// gone: the target no longer exists; the resource leaves state.
+	gone bool
+	// sent: a set was sent, so the server may hold what was sent.
+	sent bool
+	// inStep lists the workflows known to hold the webhook (project scope).
+	inStep []string
+}
+
+func (o outcome) failed() bool { return o.diags.HasError() }
+
+// scopeOf returns the behaviour of a scope name.
+func scopeOf(name string) webhookScope {
+	switch name {
+	case scopeBatch:
+		return singleScope{byBatch: true}
+	case scopeWorkflow:
+		return singleScope{}
+	}
+	return projectScope{}
+}
+
+// scopeFromConfig names the scope the configuration asks for.
+func scopeFromConfig(config *webhookModel) string {
+	switch {
+	case !config.BatchID.IsNull():
+		return scopeBatch
+	case !config.WorkflowID.IsNull():
+		return scopeWorkflow
+	}
+	return scopeProject
+}
+
+// headerModeFromConfig names the header mode the configuration asks for.
+func headerModeFromConfig(config *webhookModel) string {
+	switch {
+	case !config.Header.IsNull():
+		return headerAttribute
+	case !config.HeaderWO.IsNull():
+		return headerWriteOnly
+	}
+	return headerNone
+}
+
+// engine is what the scopes need to call the engine.
+type engine struct {
+	c    *client.Client
+	opts webhooks.Options
+}
+
+// wantToSend is the webhook apply sends: the url, and the header of the
+// configured mode (a write-only value lives only in the configuration).
+func wantToSend(plan, config *webhookModel) webhooks.Want {
+	w := webhooks.Want{URL: plan.URL.ValueString(), HeaderKnown: true}
+	switch plan.HeaderMode.ValueString() {
+	case headerAttribute:
+		w.Header = plan.Header.ValueStringPointer()
+	case headerWriteOnly:
+		w.Header = config.HeaderWO.ValueStringPointer()
+	}
+	return w
+}
+
+// wantInState is what a refresh compares the server with: the header only
+// where the state knows it (never a write-only or adopted one).
+func wantInState(state *webhookModel) webhooks.Want {
+	w := webhooks.Want{URL: state.URL.ValueString()}
+	switch state.HeaderMode.ValueString() {
+	case headerAttribute:
+		w.Header, w.HeaderKnown = state.Header.ValueStringPointer(), true
+	case headerNone:
+		w.HeaderKnown = true
+	}
+	return w
+}
+
+// adoptedHeaderMode is the mode of a webhook found on import.
+func adoptedHeaderMode(w *client.Webhook) types.String {
+	if w == nil || w.Header == nil || *w.Header == "" {
+		return types.StringValue(headerNone)
+	}
+	return types.StringValue(headerAdopted)
+}

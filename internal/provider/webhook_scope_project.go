@@ -1,0 +1,136 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
+)
+
+// projectScope is every batch of a project, as the SDK's setup_webhook
+// without a batch: a fan-out over the project's workflows.
+//
+// A refresh never copies what the server holds into url or header: it
+// counts the batches that lack the webhook or hold another url or header in
+// out_of_step (a batch created since, a change made outside Terraform), and
+// a non-zero count plans an update that sets only those batches' workflows
+// (the private record's in_step). Batches without a workflow cannot carry a
+// webhook: they are skipped with a warning, never out of step. A batch that
+// cannot be read (a 403) is a warning and counts out of step.
+type projectScope struct{}
+
+func (projectScope) target(m *webhookModel) webhooks.Target {
+	return webhooks.Target{ProjectID: m.ProjectID.ValueString()}
+}
+
+func (projectScope) plan(plan, state *webhookModel) {
+	plan.WorkflowID = types.StringNull()
+	if state != nil && !webhookChanged(plan, state) && state.OutOfStep.ValueInt64() == 0 {
+		plan.BatchCount, plan.OutOfStep = state.BatchCount, state.OutOfStep
+		plan.keepFacts(state)
+		return
+	}
+	// Batches may come and go before apply: their count is known then.
+	plan.BatchCount = types.Int64Unknown()
+	plan.OutOfStep = types.Int64Value(0)
+	plan.unknownFacts()
+}
+
+func (p projectScope) set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, known func(string) bool) outcome {
+	t := p.target(m)
+	res, err := webhooks.Set(ctx, e.c, t, want, known, e.opts)
+	o := outcome{sent: res.Sent > 0}
+	if res.Batches == nil {
+		o.diags.AddError("Cannot set the webhooks", fmt.Sprintf("Setting the webhooks of %s failed: %s", t, describe(err)))
+		return o
+	}
+	warnNoWorkflow(&o.diags, t, res.Coverage)
+	p.count(m, res.Coverage, len(res.OutOfStep()))
+	m.setFacts(ctx, res.Facts, &o.diags)
+	for w := range res.InStep {
+		o.inStep = append(o.inStep, w)
+	}
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		o.diags.AddError("Webhook not set on every batch",
+			fmt.Sprintf("Setting the webhooks of %s: %s\n\nThe batches that succeeded keep the webhook (there is no rollback); the next plan shows the %d batch(es) still out of step, and apply sets only those.",
+				t, describe(err), m.OutOfStep.ValueInt64()))
+	}
+	return o
+}
+
+func (p projectScope) read(ctx context.Context, e engine, m *webhookModel, want webhooks.Want) outcome {
+	t := p.target(m)
+	res, err := webhooks.Inspect(ctx, e.c, t, &want, e.opts)
+	var o outcome
+	switch {
+	case errors.Is(err, webhooks.ErrGone):
+		o.gone = true
+		o.diags.AddWarning("Webhook removed from state", fmt.Sprintf("%v. The next plan creates the webhook again.", err))
+		return o
+	case err != nil:
+		o.diags.AddError("Cannot read the webhooks", fmt.Sprintf("Reading the webhooks of %s failed: %s", t, describe(err)))
+		return o
+	}
+	if rerr := res.Err(); rerr != nil {
+		// They count as out of step, so the plan shows the work left.
+		o.diags.AddWarning("Some webhooks could not be read",
+			fmt.Sprintf("Reading the webhooks of %s: %s\n\nThey count as out of step.", t, describe(rerr)))
+	}
+	warnNoWorkflow(&o.diags, t, res.Coverage)
+	p.count(m, res.Coverage, len(res.OutOfStep()))
+	m.setFacts(ctx, res.Facts, &o.diags)
+	for w := range res.InStep {
+		o.inStep = append(o.inStep, w)
+	}
+	return o
+}
+
+func (p projectScope) inspect(ctx context.Context, e engine, m *webhookModel) outcome {
+	t := p.target(m)
+	res, err := webhooks.Inspect(ctx, e.c, t, nil, e.opts)
+	var o outcome
+	switch {
+	case err != nil:
+		o.diags.AddError("Cannot import the webhooks", fmt.Sprintf("Reading the webhooks of %s failed: %s", t, describe(err)))
+		return o
+	case res.Held == nil:
+		o.diags.AddError("No webhook to import", fmt.Sprintf("No batch of %s holds a webhook (%d batches).", t, len(res.Batches)))
+		return o
+	}
+	m.URL = types.StringValue(res.Held.URL)
+	m.HeaderMode = adoptedHeaderMode(res.Held)
+	warnNoWorkflow(&o.diags, t, res.Coverage)
+	p.count(m, res.Coverage, len(res.OutOfStep()))
+	m.setFacts(ctx, res.Facts, &o.diags)
+	for w := range res.InStep {
+		o.inStep = append(o.inStep, w)
+	}
+	return o
+}
+
+func (p projectScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool) diag.Diagnostics {
+	return clearTarget(ctx, e, p.target(m), owned)
+}
+
+// count records how many batches the webhook covers and how many of them
+// are out of step.
+func (projectScope) count(m *webhookModel, cov webhooks.Coverage, outOfStep int) {
+	m.WorkflowID = types.StringNull()
+	m.BatchCount = types.Int64Value(int64(len(cov.Batches) + len(cov.Unreadable)))
+	m.OutOfStep = types.Int64Value(int64(outOfStep))
+}
+
+func warnNoWorkflow(diags *diag.Diagnostics, t webhooks.Target, cov webhooks.Coverage) {
+	if n := len(cov.NoWorkflow); n > 0 {
+		diags.AddWarning("Batches without a workflow skipped",
+			fmt.Sprintf("%d batch(es) of %s have no workflow, so they cannot carry a webhook; they are skipped: %s",
+				n, t, webhooks.FirstFew(cov.NoWorkflow, 5)))
+	}
+}

@@ -1,0 +1,152 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
+)
+
+// singleScope is one batch (byBatch) or one workflow: either way a single
+// workflow holds the webhook, so the two share this type. They differ in
+// the target, and in workflow_id: configured for a workflow, computed (the
+// batch's workflow, which may change outside Terraform) for a batch.
+//
+// A refresh copies the server's url into state, so url drift shows in the
+// plan as a url change; it never copies the header (it may be a write-only
+// value, or one this resource did not set): a header that differs from the
+// one the state knows sets out_of_step to 1, which plans an update.
+type singleScope struct{ byBatch bool }
+
+func (s singleScope) target(m *webhookModel) webhooks.Target {
+	t := webhooks.Target{ProjectID: m.ProjectID.ValueString()}
+	if s.byBatch {
+		t.BatchID = m.BatchID.ValueString()
+	} else {
+		t.WorkflowID = m.WorkflowID.ValueString()
+	}
+	return t
+}
+
+func (s singleScope) plan(plan, state *webhookModel) {
+	plan.OutOfStep = types.Int64Value(0)
+	plan.BatchCount = types.Int64Null()
+	if s.byBatch {
+		plan.BatchCount = types.Int64Value(1)
+		plan.WorkflowID = types.StringUnknown()
+		if state != nil && state.BatchID.Equal(plan.BatchID) && !state.WorkflowID.IsNull() {
+			plan.WorkflowID = state.WorkflowID
+		}
+	}
+	if state == nil || webhookChanged(plan, state) || state.OutOfStep.ValueInt64() > 0 {
+		plan.unknownFacts()
+	} else {
+		plan.keepFacts(state)
+	}
+}
+
+func (s singleScope) set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, _ func(string) bool) outcome {
+	t := s.target(m)
+	res, err := webhooks.Set(ctx, e.c, t, want, nil, e.opts)
+	o := outcome{sent: res.Sent > 0}
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		o.diags.AddError("Cannot set the webhook", fmt.Sprintf("Setting the webhook of %s failed: %s", t, describe(err)))
+		return o
+	}
+	s.located(m, res.Workflows[0])
+	m.OutOfStep = types.Int64Value(0)
+	m.setFacts(ctx, res.Facts, &o.diags)
+	return o
+}
+
+// located records the workflow that holds the webhook.
+func (s singleScope) located(m *webhookModel, workflowID string) {
+	m.WorkflowID = types.StringValue(workflowID)
+	m.BatchCount = types.Int64Null()
+	if s.byBatch {
+		m.BatchCount = types.Int64Value(1)
+	}
+}
+
+func (s singleScope) read(ctx context.Context, e engine, m *webhookModel, want webhooks.Want) outcome {
+	t := s.target(m)
+	res, err := webhooks.Inspect(ctx, e.c, t, &want, e.opts)
+	var o outcome
+	if err == nil {
+		err = res.Err()
+	}
+	switch {
+	case errors.Is(err, webhooks.ErrGone):
+		o.gone = true
+		o.diags.AddWarning("Webhook removed from state", fmt.Sprintf("The target %s: %v. The next plan creates the webhook again.", t, err))
+		return o
+	case err != nil:
+		o.diags.AddError("Cannot read the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
+		return o
+	case res.Held == nil:
+		o.gone = true
+		o.diags.AddWarning("Webhook removed from state", fmt.Sprintf("The webhook of %s was cleared outside Terraform. The next plan creates it again.", t))
+		return o
+	}
+	s.located(m, res.Workflows[0])
+	m.URL = types.StringValue(res.Held.URL)
+	m.OutOfStep = types.Int64Value(0)
+	if !want.Holds(res.Held) {
+		m.OutOfStep = types.Int64Value(1)
+	}
+	m.setFacts(ctx, res.Facts, &o.diags)
+	return o
+}
+
+func (s singleScope) inspect(ctx context.Context, e engine, m *webhookModel) outcome {
+	t := s.target(m)
+	res, err := webhooks.Inspect(ctx, e.c, t, nil, e.opts)
+	var o outcome
+	if err == nil {
+		err = res.Err()
+	}
+	switch {
+	case err != nil:
+		o.diags.AddError("Cannot import the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
+		return o
+	case res.Held == nil:
+		o.diags.AddError("No webhook to import", fmt.Sprintf("%s holds no webhook.", t))
+		return o
+	}
+	s.located(m, res.Workflows[0])
+	m.URL = types.StringValue(res.Held.URL)
+	m.HeaderMode = adoptedHeaderMode(res.Held)
+	m.OutOfStep = types.Int64Value(0)
+	m.setFacts(ctx, res.Facts, &o.diags)
+	return o
+}
+
+func (s singleScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool) diag.Diagnostics {
+	return clearTarget(ctx, e, s.target(m), owned)
+}
+
+// clearTarget is destroy in every scope: clear what this resource owns,
+// leave the rest with a warning.
+func clearTarget(ctx context.Context, e engine, t webhooks.Target, owned func(string) bool) diag.Diagnostics {
+	res, err := webhooks.Clear(ctx, e.c, t, owned, e.opts)
+	var diags diag.Diagnostics
+	if foreign := res.ForeignBatches(); len(foreign) > 0 {
+		diags.AddWarning("Webhooks left in place",
+			fmt.Sprintf("%d of the webhooks of %s now hold a url this resource never set; someone else owns them, so destroy left them alone: %s",
+				len(foreign), t, webhooks.FirstFew(foreign, 5)))
+	}
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		diags.AddError("Cannot clear the webhook", fmt.Sprintf("Clearing the webhooks of %s failed: %s\n\nThe resource stays in state; destroy again to clear the rest.", t, describe(err)))
+	}
+	return diags
+}
