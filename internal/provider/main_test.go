@@ -59,15 +59,9 @@ func stateFilesLack(secrets ...string) resource.TestCheckFunc {
 				return nil //nolint:nilerr // removed meanwhile
 			}
 			files++
-			texts := []string{string(raw)}
-			for _, m := range privateField.FindAllStringSubmatch(string(raw), -1) {
-				texts = append(texts, decodeNested(m[1])...)
-			}
-			for _, text := range texts {
-				for _, s := range secrets {
-					if strings.Contains(text, s) {
-						return fmt.Errorf("state file %s holds a write-only secret", path)
-					}
+			for _, s := range secrets {
+				if stateHolds(string(raw), s) {
+					return fmt.Errorf("state file %s holds a write-only secret", path)
 				}
 			}
 			return nil
@@ -77,6 +71,21 @@ func stateFilesLack(secrets ...string) resource.TestCheckFunc {
 		}
 		return err
 	}
+}
+
+// stateHolds reports whether a state file's text holds secret, in clear or
+// in private state.
+func stateHolds(state, secret string) bool {
+	texts := []string{state}
+	for _, m := range privateField.FindAllStringSubmatch(state, -1) {
+		texts = append(texts, decodeNested(m[1])...)
+	}
+	for _, text := range texts {
+		if strings.Contains(text, secret) {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeNested base64-decodes s, and again whatever decodes, a few levels

@@ -95,11 +95,12 @@ func (id webhookID) what() string {
 	return "project " + id.ProjectID
 }
 
-// ImportState takes the scope from the id; the next read adopts the webhook.
+// ImportState takes the scope from the id, or from the identity of an
+// import block (webhook_identity.go); the next read adopts the webhook.
 func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id, err := parseWebhookID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id", describe(err))
+	id, diags := importedID(ctx, req)
+	resp.Diagnostics.Append(diags...)
+	if diags.HasError() {
 		return
 	}
 	for name, value := range map[string]string{
@@ -111,5 +112,8 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 			v = types.StringValue(value)
 		}
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), v)...)
+	}
+	if resp.Identity != nil {
+		resp.Diagnostics.Append(resp.Identity.Set(ctx, identityOf(id))...)
 	}
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -153,10 +152,12 @@ func (m *webhookModel) nullUnknowns() {
 	}
 }
 
-// save writes a model and the private record, state holding no unknowns.
-func save(ctx context.Context, st *tfsdk.State, p privateSetter, m *webhookModel, rec privateRecord) diag.Diagnostics {
+// save writes a model, its identity and the private record, state holding
+// no unknowns.
+func save(ctx context.Context, st *tfsdk.State, ident *tfsdk.ResourceIdentity, p privateSetter, m *webhookModel, rec privateRecord) diag.Diagnostics {
 	m.nullUnknowns()
 	diags := st.Set(ctx, m)
+	diags.Append(setIdentity(ctx, ident, m)...)
 	diags.Append(rec.write(ctx, p)...)
 	return diags
 }
@@ -171,27 +172,4 @@ func webhookIDOf(m *webhookModel) webhookID {
 		id.WorkflowID = m.WorkflowID.ValueString()
 	}
 	return id
-}
-
-// plannedID is the id, known at plan time when the ids it is made of are.
-func plannedID(m *webhookModel) types.String {
-	parts := []types.String{m.ProjectID}
-	switch m.Scope.ValueString() {
-	case scopeBatch:
-		parts = append(parts, m.BatchID)
-	case scopeWorkflow:
-		parts = append(parts, m.WorkflowID)
-	}
-	for _, p := range parts {
-		if p.IsUnknown() {
-			return types.StringUnknown()
-		}
-	}
-	return types.StringValue(webhookIDOf(m).String())
-}
-
-// outOfStepDetail is the plan's warning for a converging update.
-func outOfStepDetail(state *webhookModel) string {
-	return fmt.Sprintf("%d of the batches covered by the webhook of %s lack it or hold another url or header (a batch created since, or a change made outside Terraform); apply sets only those.",
-		state.OutOfStep.ValueInt64(), webhookIDOf(state).what())
 }

@@ -92,8 +92,10 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Validators:          []validator.String{headerWOVersion(), stringvalidator.AlsoRequires(path.MatchRoot("header_wo"))},
 			},
 			"header_mode": schema.StringAttribute{
-				MarkdownDescription: "How the header is managed, from the configuration: `none`, `header` or `header_wo`; `adopted` after an import found a header (its value is never read into state, so the next apply sends the configured one). A change of mode is an update.",
+				MarkdownDescription: "How the header is managed: `none`, `header` or `header_wo`, from the arguments set; or `adopted`: a header set outside Terraform, kept as the server holds it (even when the url changes) and never read into state. Import sets `adopted` when it finds a header. Set it only to `adopted` (or to the value the arguments give). A change of mode is an update.",
+				Optional:            true,
 				Computed:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(headerNone, headerAttribute, headerWriteOnly, headerAdopted)},
 			},
 			"on_destroy": schema.StringAttribute{
 				MarkdownDescription: "What destroy does: `clear` (default) removes the webhook from every batch or workflow it covers that still holds a url this resource set (others are left alone, with a warning); `keep` leaves the webhooks in place and only forgets them.",
@@ -136,43 +138,12 @@ func (r *webhookResource) ConfigValidators(context.Context) []resource.ConfigVal
 	return []resource.ConfigValidator{
 		resourcevalidator.Conflicting(path.MatchRoot("batch_id"), path.MatchRoot("workflow_id")),
 		resourcevalidator.Conflicting(path.MatchRoot("header"), path.MatchRoot("header_wo")),
+		headerModeMatches{},
 	}
 }
 
 func (r *webhookResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
-}
-
-// ModifyPlan settles what the configuration decides (scope, header mode,
-// id) and lets the scope plan its computed values. A change of scope, in any
-// direction, is a replacement.
-func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
-	}
-	var plan, config webhookModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	var state *webhookModel
-	if !req.State.Raw.IsNull() {
-		state = &webhookModel{}
-		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.Scope = types.StringValue(scopeFromConfig(&config))
-	plan.HeaderMode = types.StringValue(headerModeFromConfig(&config))
-	plan.ID = plannedID(&plan)
-	if state != nil && !state.Scope.Equal(plan.Scope) {
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("scope"))
-		state = nil // planned as a new resource
-	}
-	scopeOf(plan.Scope.ValueString()).plan(&plan, state)
-	if state != nil && state.OutOfStep.ValueInt64() > 0 {
-		resp.Diagnostics.AddWarning("Webhooks out of step", outOfStepDetail(state))
-	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
 func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -189,7 +160,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	want := wantToSend(&plan, &config)
 	o := scopeOf(plan.Scope.ValueString()).set(ctx, r.engine(), &plan, want, nil)
 	resp.Diagnostics.Append(o.diags...)
-	if !o.sent {
+	if o.failed() && !o.sent {
 		return // the server did not change: no resource
 	}
 	// Something may have been set: keep it in state (tainted on error), so
@@ -198,7 +169,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	rec.own(want.URL)
 	rec.setInStep(o.inStep)
 	plan.ID = types.StringValue(webhookIDOf(&plan).String())
-	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Private, &plan, rec)...)
+	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &plan, rec)...)
 }
 
 func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -229,7 +200,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	rec.setInStep(o.inStep)
-	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Private, &state, rec)...)
+	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &state, rec)...)
 }
 
 func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -242,6 +213,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	if !webhookChanged(&plan, &state) && state.OutOfStep.ValueInt64() == 0 {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) // on_destroy or timeouts: no call
+		resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, &plan)...)
 		return
 	}
 	if !r.data.ready(&resp.Diagnostics) {
@@ -276,7 +248,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	default:
 		rec.setInStep(o.inStep)
 	}
-	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Private, &next, rec)...)
+	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &next, rec)...)
 }
 
 func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

@@ -2,8 +2,11 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
@@ -86,6 +89,8 @@ func scopeFromConfig(config *webhookModel) string {
 // headerModeFromConfig names the header mode the configuration asks for.
 func headerModeFromConfig(config *webhookModel) string {
 	switch {
+	case !config.HeaderMode.IsNull() && !config.HeaderMode.IsUnknown():
+		return config.HeaderMode.ValueString() // headerModeMatches checked it
 	case !config.Header.IsNull():
 		return headerAttribute
 	case !config.HeaderWO.IsNull():
@@ -109,8 +114,36 @@ func wantToSend(plan, config *webhookModel) webhooks.Want {
 		w.Header = plan.Header.ValueStringPointer()
 	case headerWriteOnly:
 		w.Header = config.HeaderWO.ValueStringPointer()
+	case headerAdopted:
+		w.KeepHeader = true
 	}
 	return w
+}
+
+// headerModeMatches refuses, at plan time, a header_mode that says
+// otherwise than header and header_wo.
+type headerModeMatches struct{}
+
+func (headerModeMatches) Description(context.Context) string {
+	return "header_mode matches the header arguments set"
+}
+
+func (v headerModeMatches) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (headerModeMatches) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var config webhookModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	mode := config.HeaderMode
+	if resp.Diagnostics.HasError() || mode.IsNull() || mode.IsUnknown() {
+		return
+	}
+	derived := headerModeFromConfig(&webhookModel{Header: config.Header, HeaderWO: config.HeaderWO, HeaderMode: types.StringNull()})
+	if mode.ValueString() == derived || (mode.ValueString() == headerAdopted && derived == headerNone) {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("header_mode"), "Invalid header_mode",
+		fmt.Sprintf("header_mode = %q does not match the header arguments, which give %q: set header_mode to %q, or omit it (it follows header and header_wo). %q keeps a header set outside Terraform and cannot be combined with header or header_wo.",
+			mode.ValueString(), derived, derived, headerAdopted))
 }
 
 // wantInState is what a refresh compares the server with: the header only

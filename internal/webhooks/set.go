@@ -50,6 +50,17 @@ func Set(ctx context.Context, c *client.Client, t Target, want Want, known func(
 			mu.Unlock()
 			return nil
 		}
+		want, setting := want, setting
+		if want.KeepHeader {
+			wf, err := c.GetWorkflow(ctx, id)
+			if err != nil {
+				return fmt.Errorf("reading the header to keep on workflow %s: %w", id, err)
+			}
+			setting.Header, want.Header = nil, nil
+			if wf.Webhook != nil {
+				setting.Header, want.Header = wf.Webhook.Header, wf.Webhook.Header
+			}
+		}
 		mu.Lock()
 		res.Sent++
 		mu.Unlock()

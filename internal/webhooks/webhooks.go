@@ -50,6 +50,10 @@ type Want struct {
 	// HeaderKnown is false when the header cannot be compared (a write-only
 	// value during a refresh, or a header adopted on import): the url decides.
 	HeaderKnown bool
+	// KeepHeader, for Set, keeps whatever header each workflow holds (one
+	// more read per workflow): the caller never knew it, and a set without
+	// it would clear it.
+	KeepHeader bool
 }
 
 // Holds reports whether w is the wanted webhook.

@@ -61,11 +61,13 @@ data "isahitlab_webhook" "first_batch" {
 
 output "project_webhook" {
   value = {
-    id         = isahitlab_webhook.project.id
-    batch_ids  = isahitlab_webhook.project.batch_ids
-    updated_at = isahitlab_webhook.project.updated_at
-    last_call  = isahitlab_webhook.project.last_call
-    last_error = isahitlab_webhook.project.last_error
+    id          = isahitlab_webhook.project.id
+    scope       = isahitlab_webhook.project.scope
+    batch_count = isahitlab_webhook.project.batch_count
+    out_of_step = isahitlab_webhook.project.out_of_step
+    updated_at  = isahitlab_webhook.project.updated_at
+    last_call   = isahitlab_webhook.project.last_call
+    last_error  = isahitlab_webhook.project.last_error
   }
 }
 
