@@ -300,3 +300,68 @@ resource "isahitlab_webhook" "all" {
 	}
 	t.Logf("interrupted after %d of %d batches; terraform exited in %v; state/server agree", emu.Calls()["W2"], n, time.Since(interrupted).Round(time.Millisecond))
 }
+
+// The plan of a converging project-scope update says which batches will
+// change and why, the first few by id and name and a count per reason, in
+// a few lines however many batches there are.
+func TestCLI_planSaysWhichBatchesAndWhy(t *testing.T) {
+	ws := cliWorkspace(t)
+	emu := emulator.New(emulator.Options{AccessID: "id", SecretKey: "key"})
+	project := emu.AddProject("p")
+	var batches []string
+	for i := range 1000 {
+		batches = append(batches, emu.AddBatch(project, fmt.Sprintf("batch %d", i)))
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	if err := ws.WriteConfig(fmt.Sprintf(`
+provider "isahitlab" {
+  endpoint   = %q
+  access_id  = "id"
+  secret_key = "key"
+}
+
+resource "isahitlab_webhook" "all" {
+  project_id = %q
+  url        = "https://hooks.example.com/all"
+  header     = "Bearer mine"
+}
+`, srv.URL, project)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := ws.Run(ctx, "apply", "-auto-approve", "-no-color"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		emu.AddBatch(project, fmt.Sprintf("late %d", i))
+	}
+	emu.SetWebhook(mustBatch(t, emu, batches[7]).WorkflowID, "https://elsewhere.example.com/", strPtr("Bearer mine"))
+	emu.SetWebhook(mustBatch(t, emu, batches[9]).WorkflowID, "https://hooks.example.com/all", strPtr("Bearer theirs"))
+
+	res, err := ws.Run(ctx, "plan", "-no-color")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := res.Stdout + res.Stderr
+	for _, want := range []string{
+		"Webhooks out of step",
+		"302 of the batches",
+		`300 without the webhook (new, or cleared outside Terraform): `,
+		`("late 0")`,
+		"and 297 more",
+		"1 with another url: " + batches[7] + ` ("batch 7")`,
+		"1 with another header: " + batches[9] + ` ("batch 9")`,
+		"out_of_step = 302 -> 0",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("the plan does not say %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n > 80 {
+		t.Errorf("the plan takes %d lines for 302 batches out of step; it should take a few:\n%s", n, out)
+	}
+	if strings.Contains(out, "Bearer") {
+		t.Error("the plan shows a header value")
+	}
+}

@@ -39,7 +39,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	scopeOf(plan.Scope.ValueString()).plan(&plan, state)
 	if state != nil && state.OutOfStep.ValueInt64() > 0 {
-		resp.Diagnostics.AddWarning("Webhooks out of step", outOfStepDetail(state))
+		resp.Diagnostics.AddWarning("Webhooks out of step", outOfStepDetail(state, readPrivate(ctx, req.Private, state).Why))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -61,8 +61,13 @@ func plannedID(m *webhookModel) types.String {
 	return types.StringValue(webhookIDOf(m).String())
 }
 
-// outOfStepDetail is the plan's warning for a converging update.
-func outOfStepDetail(state *webhookModel) string {
-	return fmt.Sprintf("%d of the batches covered by the webhook of %s lack it or hold another url or header (a batch created since, or a change made outside Terraform); apply sets only those.",
+// outOfStepDetail is the plan's warning for a converging update: how many,
+// and which and why as the last refresh found them.
+func outOfStepDetail(state *webhookModel, why string) string {
+	detail := fmt.Sprintf("%d of the batches covered by the webhook of %s lack it or hold another url or header (a batch created since, or a change made outside Terraform); apply sets only those.",
 		state.OutOfStep.ValueInt64(), webhookIDOf(state).what())
+	if why != "" {
+		detail += "\n\n" + why
+	}
+	return detail
 }

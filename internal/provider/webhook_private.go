@@ -36,11 +36,14 @@ import (
 //     the header attribute, which the state holds anyway; never a write-only
 //     value) and the workflows found holding it, so that the retry of the
 //     same change sets only the others. Dropped by any successful apply.
+//   - why: project scope: which batches the last refresh found out of step
+//     and why, a few lines at any size, for the plan's warning.
 type privateRecord struct {
 	Version   int            `json:"v"`
 	OwnedURLs []string       `json:"owned_urls,omitempty"`
 	InStep    workflowSet    `json:"in_step,omitempty"`
 	Pending   *pendingChange `json:"pending,omitempty"`
+	Why       string         `json:"why,omitempty"`
 }
 
 type pendingChange struct {

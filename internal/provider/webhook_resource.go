@@ -200,6 +200,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	rec.setInStep(o.inStep)
+	rec.Why = o.why
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &state, rec)...)
 }
 
@@ -236,7 +237,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	if known != nil {
 		next.keepLaterFacts(&state) // the skipped workflows were not read
 	}
-	rec.Pending = nil
+	rec.Pending, rec.Why = nil, ""
 	switch {
 	case o.failed() && changed:
 		// The next plan shows the change again; its retry skips what it reached.

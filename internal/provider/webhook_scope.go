@@ -60,6 +60,8 @@ type outcome struct {
 	sent bool
 	// inStep lists the workflows known to hold the webhook (project scope).
 	inStep []string
+	// why says which batches are out of step and why (project scope).
+	why string
 }
 
 func (o outcome) failed() bool { return o.diags.HasError() }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -89,7 +91,31 @@ func (p projectScope) read(ctx context.Context, e engine, m *webhookModel, want 
 	for w := range res.InStep {
 		o.inStep = append(o.inStep, w)
 	}
+	o.why = whySummary(res)
 	return o
+}
+
+// whySummary says, for the plan, which batches are out of step and why: a
+// line per reason, the first few batches by id and name, and a count.
+func whySummary(res webhooks.InspectResult) string {
+	var lines []string
+	for why, batches := range res.OutOfStepBy() {
+		slices.Sort(batches)
+		named := make([]string, 0, 3)
+		for _, b := range batches[:min(3, len(batches))] {
+			if name, ok := res.Names[b]; ok {
+				b += fmt.Sprintf(" (%q)", name)
+			}
+			named = append(named, b)
+		}
+		more := ""
+		if n := len(batches) - len(named); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		lines = append(lines, fmt.Sprintf("- %d %s: %s%s", len(batches), why, strings.Join(named, ", "), more))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 func (p projectScope) inspect(ctx context.Context, e engine, m *webhookModel) outcome {

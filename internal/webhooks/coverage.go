@@ -37,6 +37,8 @@ type Coverage struct {
 	// Unreadable maps the project's batches whose workflow could not be
 	// found (a 403 on the batch, say) to why: they count as out of step.
 	Unreadable map[string]error
+	// Names maps the project's batches to their names, for messages.
+	Names map[string]string
 }
 
 // batchesOf lists the covered batches whose workflow is in the set.
@@ -73,7 +75,7 @@ func coverProject(ctx context.Context, c *client.Client, projectID string, opts 
 		}
 		return Coverage{}, fmt.Errorf("reading project %s: %w", projectID, err)
 	}
-	cov := Coverage{Batches: map[string]string{}, Unreadable: map[string]error{}}
+	cov := Coverage{Batches: map[string]string{}, Unreadable: map[string]error{}, Names: map[string]string{}}
 	seen := map[string]bool{}
 	add := func(batchID, workflowID string) {
 		cov.Batches[batchID] = workflowID
@@ -84,6 +86,9 @@ func coverProject(ctx context.Context, c *client.Client, projectID string, opts 
 	}
 	var missing []string
 	err := c.ListBatches(ctx, client.BatchFilter{ProjectID: projectID}, func(b client.Batch) error {
+		if b.Name != "" {
+			cov.Names[b.ID] = b.Name
+		}
 		if b.WorkflowID != "" {
 			add(b.ID, b.WorkflowID)
 		} else {

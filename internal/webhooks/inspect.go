@@ -20,7 +20,66 @@ type InspectResult struct {
 	// Held is the webhook the most batches hold (for one workflow, its
 	// webhook); nil when none holds one.
 	Held *client.Webhook
+	// Why maps each workflow not in step to the reason, when want was given.
+	Why map[string]Reason
 	Facts
+}
+
+// Reason says why a workflow does not hold the wanted webhook.
+type Reason uint8
+
+const (
+	NoWebhook   Reason = iota + 1 // none at all: a new batch, or one cleared outside Terraform
+	OtherURL                      // another url
+	OtherHeader                   // the url, with another header
+	NotReadable                   // the read failed (a 403, say)
+)
+
+func (r Reason) String() string {
+	return [...]string{"", "without the webhook (new, or cleared outside Terraform)", "with another url", "with another header", "that could not be read"}[r]
+}
+
+// reason classifies a webhook read against want.
+func reason(w *client.Webhook, want Want) Reason {
+	switch {
+	case w == nil:
+		return NoWebhook
+	case w.URL != want.URL:
+		return OtherURL
+	}
+	return OtherHeader
+}
+
+// OutOfStepBy groups the batches out of step by reason (for a workflow
+// target, the workflow).
+func (r InspectResult) OutOfStepBy() map[Reason][]string {
+	byWF := map[Reason]map[string]bool{}
+	for w, why := range r.Why {
+		if byWF[why] == nil {
+			byWF[why] = map[string]bool{}
+		}
+		byWF[why][w] = true
+	}
+	for w := range r.Failed {
+		if byWF[NotReadable] == nil {
+			byWF[NotReadable] = map[string]bool{}
+		}
+		byWF[NotReadable][w] = true
+	}
+	out := map[Reason][]string{}
+	for why, set := range byWF {
+		if batches := r.batchesOf(set); len(batches) > 0 {
+			out[why] = batches
+		} else {
+			for w := range set {
+				out[why] = append(out[why], w)
+			}
+		}
+	}
+	for b := range r.Unreadable {
+		out[NotReadable] = append(out[NotReadable], b)
+	}
+	return out
 }
 
 // Inspect reads what every workflow the target covers holds, and which hold
@@ -31,7 +90,7 @@ func Inspect(ctx context.Context, c *client.Client, t Target, want *Want, opts O
 	if err != nil {
 		return InspectResult{}, err
 	}
-	res := InspectResult{Coverage: cov, InStep: map[string]bool{}}
+	res := InspectResult{Coverage: cov, InStep: map[string]bool{}, Why: map[string]Reason{}}
 	weight := map[string]int{} // workflow -> batches behind it
 	for _, w := range cov.Batches {
 		weight[w]++
@@ -56,6 +115,8 @@ func Inspect(ctx context.Context, c *client.Client, t Target, want *Want, opts O
 			tally.add(id, wf.Webhook, max(1, weight[id]))
 		} else if want.Holds(wf.Webhook) {
 			res.InStep[id] = true
+		} else {
+			res.Why[id] = reason(wf.Webhook, *want)
 		}
 		return nil
 	})
