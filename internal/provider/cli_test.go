@@ -365,3 +365,76 @@ resource "isahitlab_webhook" "all" {
 		t.Error("the plan shows a header value")
 	}
 }
+
+// Work, not time: the API calls of each phase of a project-scope webhook
+// are the fewest the contract allows, and the state holds no per-batch
+// value, so both grow linearly with the project. (make bench measures the
+// time; this pins the work inside make test.)
+func TestCLI_workPerPhaseIsLinear(t *testing.T) {
+	ws := cliWorkspace(t)
+	emu := emulator.New(emulator.Options{AccessID: "id", SecretKey: "key"})
+	project := emu.AddProject("p")
+	const n, page = 1000, 100
+	for i := range n {
+		emu.AddBatch(project, fmt.Sprintf("b%d", i))
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	if err := ws.WriteConfig(fmt.Sprintf(`
+provider "isahitlab" {
+  endpoint   = %q
+  access_id  = "id"
+  secret_key = "key"
+}
+
+resource "isahitlab_webhook" "all" {
+  project_id = %q
+  url        = "https://hooks.example.com/all"
+}
+`, srv.URL, project)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	phase := func(name string, want map[string]int, args ...string) {
+		t.Helper()
+		emu.ResetCalls()
+		if _, err := ws.Run(ctx, args...); err != nil {
+			t.Fatal(err)
+		}
+		got := emu.Calls()
+		for code, w := range want {
+			if got[code] != w {
+				t.Errorf("%s: %d %s calls, want %d (all calls: %v)", name, got[code], code, w, got)
+			}
+		}
+	}
+	pages := func(batches int) int { return (batches + page - 1) / page }
+	// Create: one list, one set per workflow, no read-back (the answer proves it).
+	phase("create", map[string]int{"P1": 1, "B2": pages(n), "W2": n, "W1": 0, "B1": 0}, "apply", "-auto-approve", "-no-color")
+	// A plan with no change: one list and one read per workflow.
+	phase("refresh", map[string]int{"P1": 1, "B2": pages(n), "W1": n, "W2": 0}, "plan", "-no-color")
+	// 10% new batches: apply refreshes (reads all) and sets only the new ones.
+	for i := range n / 10 {
+		emu.AddBatch(project, fmt.Sprintf("late %d", i))
+	}
+	total := n + n/10
+	phase("update", map[string]int{"P1": 2, "B2": 2 * pages(total), "W1": total, "W2": n / 10}, "apply", "-auto-approve", "-no-color")
+	// Destroy: the refresh, then per workflow a read (the API has no
+	// conditional clear: a url someone else set must survive) and a clear.
+	phase("destroy", map[string]int{"P1": 2, "B2": 2 * pages(total), "W1": 2 * total, "W2": total}, "destroy", "-auto-approve", "-no-color")
+
+	// The state holds no per-batch value: its size does not grow with n.
+	if _, err := ws.Run(ctx, "apply", "-auto-approve", "-no-color"); err != nil {
+		t.Fatal(err)
+	}
+	pulled, err := ws.Run(ctx, "state", "pull")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(pulled.Stdout, "6650c1f2a9b4") > 3 {
+		t.Errorf("the state names batches or workflows; it should hold counts:\n%s", pulled.Stdout)
+	}
+	if size := len(pulled.Stdout); size > 8000+40*total {
+		t.Errorf("state of %d bytes for %d batches: over 40 bytes per batch", size, total)
+	}
+}
