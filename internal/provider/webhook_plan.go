@@ -38,6 +38,11 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		state = nil // planned as a new resource
 	}
 	scopeOf(plan.Scope.ValueString()).plan(&plan, state)
+	if state != nil && state.HeaderMode.ValueString() == headerAdopted && plan.HeaderMode.ValueString() != headerAdopted {
+		resp.Diagnostics.AddAttributeWarning(path.Root("header_mode"), "Adopted header replaced",
+			fmt.Sprintf("The webhook of %s holds a header set outside Terraform (header_mode %q); apply replaces it (header_mode %q). Set header_mode = %q to keep it.",
+				webhookIDOf(state).what(), headerAdopted, plan.HeaderMode.ValueString(), headerAdopted))
+	}
 	if state != nil && state.OutOfStep.ValueInt64() > 0 {
 		resp.Diagnostics.AddWarning("Webhooks out of step", outOfStepDetail(state, readPrivate(ctx, req.Private, state).Why))
 	}

@@ -241,3 +241,40 @@ func TestAccWebhook_emptyProjectThenFirstBatch(t *testing.T) {
 		},
 	})
 }
+
+// header_mode = "adopted" keeps a header set outside Terraform, on create
+// and across a url change, without reading it into state; a header_mode
+// that contradicts header or header_wo is refused at plan time.
+func TestAccWebhook_adoptedHeaderIsKept(t *testing.T) {
+	env := newTestEnv(t, 2)
+	b := env.batches[0]
+	const theirs = "Bearer set-outside-terraform-5c1d"
+	env.emu.SetWebhook(env.workflowOf(t, b), "https://old.example.com/", strPtr(theirs))
+	adopted := func(url string) string { return batchConfig(env, b, url, `header_mode = "adopted"`) }
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      batchConfig(env, b, "https://hooks.example.com/a", "header_mode = \"header\""),
+				PlanOnly:    true,
+				ExpectError: wrapped(`header_mode = "header" does not match the header arguments, which give "none"`),
+			},
+			{
+				Config:      batchConfig(env, b, "https://hooks.example.com/a", "header_mode = \"adopted\"\n  header = \"x\""),
+				PlanOnly:    true,
+				ExpectError: wrapped(`header_mode = "adopted" does not match the header arguments, which give "header"`),
+			},
+			{
+				Config:            adopted("https://hooks.example.com/a"),
+				ConfigPlanChecks:  planChecks(plancheck.ResourceActionCreate),
+				ConfigStateChecks: []statecheck.StateCheck{str("header_mode", "adopted"), statecheck.ExpectKnownValue(addr, tfjsonpath.New("header"), knownvalue.Null())},
+				Check:             resource.ComposeTestCheckFunc(env.serverHolds(t, b, "https://hooks.example.com/a", theirs), stateFilesLack(theirs)),
+			},
+			{
+				Config:           adopted("https://hooks.example.com/b"),
+				ConfigPlanChecks: planChecks(plancheck.ResourceActionUpdate),
+				Check:            resource.ComposeTestCheckFunc(env.serverHolds(t, b, "https://hooks.example.com/b", theirs), stateFilesLack(theirs)),
+			},
+		},
+	})
+}

@@ -52,6 +52,22 @@ func (c Coverage) batchesOf(workflows map[string]bool) []string {
 	return out
 }
 
+// outOfStep lists the covered batches whose workflow is not in inStep, and
+// the unreadable ones.
+func (c Coverage) outOfStep(inStep map[string]bool) []string {
+	bad := map[string]bool{}
+	for _, w := range c.Workflows {
+		if !inStep[w] {
+			bad[w] = true
+		}
+	}
+	out := c.batchesOf(bad)
+	for b := range c.Unreadable {
+		out = append(out, b)
+	}
+	return out
+}
+
 // cover finds what t covers. Project scope lists the batches once and reads
 // a batch (B1) only when its list document leaves the workflow out.
 func cover(ctx context.Context, c *client.Client, t Target, opts Options) (Coverage, error) {

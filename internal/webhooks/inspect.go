@@ -141,19 +141,7 @@ func Inspect(ctx context.Context, c *client.Client, t Target, want *Want, opts O
 
 // OutOfStep lists the covered batches that do not hold the webhook: those
 // of workflows not in step (failed to read included), and unreadable ones.
-func (r InspectResult) OutOfStep() []string {
-	bad := map[string]bool{}
-	for _, w := range r.Workflows {
-		if !r.InStep[w] {
-			bad[w] = true
-		}
-	}
-	out := r.batchesOf(bad)
-	for b := range r.Unreadable {
-		out = append(out, b)
-	}
-	return out
-}
+func (r InspectResult) OutOfStep() []string { return r.outOfStep(r.InStep) }
 
 // Err says what could not be read; nil when everything was.
 func (r InspectResult) Err() error {

@@ -129,19 +129,7 @@ func proves(answer *client.Webhook, want Want) bool {
 // OutOfStep lists the covered batches not known to hold the webhook: those
 // of failed and rewritten workflows, of workflows never reached (a
 // cancellation), and unreadable batches.
-func (r SetResult) OutOfStep() []string {
-	bad := map[string]bool{}
-	for _, w := range r.Workflows {
-		if !r.InStep[w] {
-			bad[w] = true
-		}
-	}
-	out := r.batchesOf(bad)
-	for b := range r.Unreadable {
-		out = append(out, b)
-	}
-	return out
-}
+func (r SetResult) OutOfStep() []string { return r.outOfStep(r.InStep) }
 
 // Err says why the target does not hold the webhook everywhere, naming the
 // first few batches or workflows; nil when it does.

@@ -18,14 +18,15 @@ resource "isahitlab_webhook" "workflow" {
   workflow_id = "6650c1f2a9b4c3d2e1f00007"
   url         = "https://hooks.example.com/isahit/workflow"
 
-  # Terraform 1.11+: the header never enters plan or state. It is sent on create
-  # and again whenever header_wo_version changes: bump it to rotate the secret.
+  # Terraform 1.11+: the header never enters plan or state. It is sent on create,
+  # when the url changes, and whenever header_wo_version changes: bump it to
+  # rotate the secret (a new value alone is not sent).
   header_wo         = var.receiver_token
   header_wo_version = "1"
 }
 
-# Project scope: every batch of the project. A batch created later shows up as
-# drift in the next plan, and apply sets it too.
+# Project scope: every batch of the project. A batch created later counts in
+# out_of_step at the next plan, and apply sets it too.
 resource "isahitlab_webhook" "project" {
   project_id = "6650c1f2a9b4c3d2e1f00004"
   url        = "https://hooks.example.com/isahit/project"
