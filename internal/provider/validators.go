@@ -161,12 +161,12 @@ func checkHeaderValue(s string) string {
 
 // checkPlainText returns "" for text free of control characters and at
 // most max bytes long, or why it is not. Secret text is never quoted.
-func checkPlainText(s string, max int) string {
+func checkPlainText(s string, limit int) string {
 	if s == "" {
 		return "must not be empty"
 	}
-	if len(s) > max {
-		return fmt.Sprintf("is %d bytes long; at most %d are allowed", len(s), max)
+	if len(s) > limit {
+		return fmt.Sprintf("is %d bytes long; at most %d are allowed", len(s), limit)
 	}
 	if i, r, ok := firstRune(s, unicode.IsControl); ok {
 		return fmt.Sprintf("contains %s at byte %d of %d; control characters are not allowed%s", runeName(r, false), i+1, len(s), trailingHint(s, i))

@@ -105,7 +105,7 @@ resource "isahitlab_webhook" "all" {
 		t.Fatal(err)
 	}
 	for b, wf := range batches {
-		if w, ok := emu.Webhook(wf.(string)); ok {
+		if w, ok := emu.Webhook(fmt.Sprint(wf)); ok {
 			t.Errorf("batch %s still holds %q after destroy", b, w.URL)
 		}
 	}
