@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -58,7 +59,7 @@ const (
 	maxRequestTimeout = 10 * time.Minute
 )
 
-var _ provider.Provider = (*isahitlabProvider)(nil)
+var _ provider.ProviderWithListResources = (*isahitlabProvider)(nil)
 
 type isahitlabProvider struct {
 	version string
@@ -142,7 +143,7 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 	if cfg.Endpoint.IsUnknown() || cfg.AccessID.IsUnknown() || cfg.SecretKey.IsUnknown() ||
 		cfg.MaxConcurrency.IsUnknown() || cfg.MaxRetries.IsUnknown() || cfg.RequestTimeout.IsUnknown() {
 		tflog.Debug(ctx, "provider configuration not known yet; API calls deferred")
-		resp.ResourceData, resp.DataSourceData = &providerData{}, &providerData{}
+		resp.ResourceData, resp.DataSourceData, resp.ListResourceData = &providerData{}, &providerData{}, &providerData{}
 		return
 	}
 
@@ -202,12 +203,17 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	data := &providerData{client: c, concurrency: concurrency}
-	resp.ResourceData, resp.DataSourceData = data, data
+	resp.ResourceData, resp.DataSourceData, resp.ListResourceData = data, data, data
 	tflog.Debug(ctx, "provider configured", map[string]any{"endpoint": endpoint, "max_concurrency": concurrency, "max_retries": retries})
 }
 
 func (p *isahitlabProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{NewWebhookResource}
+}
+
+// ListResources are for `terraform query` (Terraform 1.14 or later).
+func (p *isahitlabProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewWebhookListResource}
 }
 
 func (p *isahitlabProvider) DataSources(context.Context) []func() datasource.DataSource {

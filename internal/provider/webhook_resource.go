@@ -195,6 +195,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	switch {
 	case o.gone:
 		resp.State.RemoveResource(ctx)
+		resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, &state)...) // the framework wants one even then
 		return
 	case o.failed():
 		return

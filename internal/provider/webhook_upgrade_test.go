@@ -93,8 +93,9 @@ resource "isahitlab_webhook" "all" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"schema_version": 1`, `"scope": "project"`, `"header_mode": "none"`, `"batch_count": 3`, `"out_of_step": 0`} {
-		if !strings.Contains(pulled.Stdout, want) {
+	compact := strings.ReplaceAll(pulled.Stdout, `": `, `":`) // OpenTofu writes compact JSON
+	for _, want := range []string{`"schema_version":1`, `"scope":"project"`, `"header_mode":"none"`, `"batch_count":3`, `"out_of_step":0`} {
+		if !strings.Contains(compact, want) {
 			t.Errorf("upgraded state lacks %s:\n%s", want, pulled.Stdout)
 		}
 	}
