@@ -1,18 +1,23 @@
-// Command bench is the scale benchmark of issue 4 (`make bench`). For each
-// project size N and list-document mode it starts the emulator in-process on
-// loopback with a per-call latency and a rate limit, seeds N batches, and
-// times the real Terraform CLI through a project-wide isahitlab_webhook:
-// create, a no-change plan, an apply after 10% new batches, and destroy.
-// Each phase is set against the floor the server's rate limit imposes and
-// against the Python SDK's algorithm run with this project's client.
-// Results go to stdout and to -out: results.md, results.json and
-// performance.svg.
+// Command bench is the scale benchmark of issues 4 and 11 (`make bench`).
+// For each project size N and list-document mode it starts the emulator
+// in-process on loopback with a per-call latency and a rate limit, seeds N
+// batches, and times the real Terraform CLI through a project-wide
+// isahitlab_webhook: create, a no-change plan, an apply after 10% new
+// batches, and destroy; and, as probes, a plan that reads the
+// isahitlab_batches data source and a terraform query of the list resource.
+// Each phase is set against the floor the server's rate limit imposes for
+// the fewest calls the contract allows, and against the Python SDK's
+// algorithm run with this project's client; the provider's and Terraform's
+// CPU time are measured per 1,000 batches, to show how they grow with N.
+// Results go to stdout and to -out: results.md, results.json,
+// performance.svg (wall time against N) and cpu-per-batch-<mode>.svg.
 package main
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -20,6 +25,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +44,12 @@ type config struct {
 	baseline     bool
 	baselineMaxN int
 	out          string
+	phases       []string
+	phaseTimeout time.Duration
+	cpuProfile   string // directory for the provider's CPU profiles; "" for none
+	providerIn   string // a provider binary to measure instead of this tree's build
+
+	queryCLI string // a Terraform >= 1.14 for the query probe; "" to skip it
 
 	cli         string // terraform
 	providerBin string // the real provider build
@@ -56,18 +69,38 @@ func logf(format string, args ...any) {
 
 func run() error {
 	var cfg config
-	var ns, modes string
-	flag.StringVar(&ns, "n", "1000,10000", "comma-separated project sizes (batches)")
+	var ns, modes, phaseList, queryCLI string
+	flag.StringVar(&ns, "n", "1000,10000,100000", "comma-separated project sizes (batches); 100000 takes about 1.5 h over both modes")
 	flag.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "latency the emulator adds to every API request")
 	flag.Float64Var(&cfg.rate, "rate", 500, "emulator rate limit, requests/s (0: none)")
-	flag.IntVar(&cfg.concurrency, "concurrency", 32, "provider max_concurrency")
+	flag.IntVar(&cfg.concurrency, "concurrency", 0, "provider max_concurrency (0: leave it unset, the provider's default)")
 	flag.StringVar(&modes, "modes", modeWith+","+modeWithout, "list-document modes: "+modeWith+", "+modeWithout)
-	flag.BoolVar(&cfg.baseline, "baseline", true, "run the SDK-algorithm baseline")
+	flag.StringVar(&phaseList, "phases", strings.Join(allPhases, ","), "phases to measure: "+strings.Join(allPhases, ", ")+
+		" (create runs, unreported, when a later phase but batches needs its state)")
+	flag.StringVar(&queryCLI, "query-cli", "", "Terraform >= 1.14 for the query phase (default: the terraform in use if new enough, else the newest .tools/bin/terraform-v1.*; none: skip)")
+	flag.DurationVar(&cfg.phaseTimeout, "phase-timeout", time.Hour, "interrupt a Terraform command after this long")
+	flag.StringVar(&cfg.providerIn, "provider-bin", "", "measure this provider binary instead of building this tree's (e.g. one built from `git archive` of an older commit)")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "directory: run a provider build that writes CPU profiles there, per phase (slows it; for diagnosis)")
+	flag.BoolVar(&cfg.baseline, "baseline", true, "run the SDK-algorithm baseline at N <= -baseline-max-n")
 	flag.IntVar(&cfg.baselineMaxN, "baseline-max-n", 1000, "skip the baseline above this N and estimate it linearly (it takes ~12 min per phase at 10,000)")
 	flag.StringVar(&cfg.out, "out", "", "output directory (default .bench/ at the repository root)")
+	var merge string
+	flag.StringVar(&merge, "merge", "", "comma-separated results.json files: write their runs together to -out (tables, targets, plots), running nothing")
 	flag.Parse()
 
+	for _, p := range strings.Split(phaseList, ",") {
+		if p = strings.TrimSpace(p); !slices.Contains(allPhases, p) {
+			return fmt.Errorf("-phases: unknown phase %q (want some of %s)", p, strings.Join(allPhases, ", "))
+		}
+		if !slices.Contains(cfg.phases, strings.TrimSpace(p)) {
+			cfg.phases = append(cfg.phases, strings.TrimSpace(p))
+		}
+	}
+
 	var err error
+	if merge != "" {
+		return mergeReports(cfg, strings.Split(merge, ","))
+	}
 	if cfg.ns, err = parseSizes(ns); err != nil {
 		return err
 	}
@@ -89,6 +122,17 @@ func run() error {
 	}
 	if cfg.cli, err = tfrun.CLIPath(); err != nil {
 		return err
+	}
+	if cfg.selected(phaseQuery) {
+		cfg.queryCLI = findQueryCLI(root, cfg.cli, queryCLI)
+		if cfg.queryCLI == "" {
+			logf("no Terraform >= 1.14 found for the query phase: it is skipped (-query-cli to name one)")
+		}
+	}
+	if cfg.cpuProfile != "" {
+		if cfg.cpuProfile, err = filepath.Abs(cfg.cpuProfile); err != nil {
+			return err
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -114,6 +158,13 @@ func run() error {
 		Rate:        cfg.rate,
 		Concurrency: cfg.concurrency,
 		BaselineMax: cfg.baselineMaxN,
+		Phases:      cfg.phases,
+	}
+	if cfg.queryCLI != "" {
+		rep.QueryCLI = terraformVersion(cfg.queryCLI)
+	}
+	if cfg.providerIn != "" {
+		rep.Revision = "provider binary " + cfg.providerIn + " (benchmark from " + rep.Revision + ")"
 	}
 	if !cfg.baseline {
 		rep.BaselineMax = 0
@@ -128,7 +179,7 @@ func run() error {
 			}
 			rep.Runs = append(rep.Runs, r)
 		}
-		if cfg.baseline && n <= cfg.baselineMaxN {
+		if cfg.baseline && n <= cfg.baselineMaxN && slices.ContainsFunc(cfg.phases, func(p string) bool { return slices.Contains(phases, p) }) {
 			logf("baseline: N=%d (SDK algorithm, sequential; slow on purpose)", n)
 			b, err := runBaseline(ctx, cfg, n)
 			if err != nil {
@@ -148,30 +199,187 @@ func run() error {
 func finish(cfg config, rep *Report, baselines map[int]map[string]baselineResult, final bool) error {
 	fillBaselines(rep.Runs, baselines)
 	rep.Verdicts = verdicts(rep.Runs, rep.Rate)
+	return write(cfg, rep, final)
+}
+
+// write prints the report (when final) and writes every output.
+func write(cfg config, rep *Report, final bool) error {
 	if final {
 		fmt.Println()
 		writeTable(os.Stdout, rep)
 		fmt.Println()
 		fmt.Print(notes(rep))
+		fmt.Println("CPU seconds per 1,000 batches (= ms per batch):")
+		fmt.Println()
+		writeGrowth(os.Stdout, rep.Runs)
 		fmt.Println()
 		writeVerdicts(os.Stdout, rep.Verdicts)
 	}
 	if err := writeFiles(cfg.out, rep); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(cfg.out, "performance.svg"))
-	if err != nil {
-		return err
+	written := []string{filepath.Join(cfg.out, "results.md"), filepath.Join(cfg.out, "results.json")}
+	plots := map[string]func(*os.File) error{
+		"performance.svg": func(f *os.File) error {
+			title := fmt.Sprintf("isahitlab_webhook, project scope: wall time against N (L = %v, R = %g/s)", cfg.latency, cfg.rate)
+			return writeSVG(f, wallChart(title), plotSeries(rep.Runs))
+		},
 	}
-	title := fmt.Sprintf("isahitlab_webhook, project scope: wall time against N (L = %v, R = %g/s)", cfg.latency, cfg.rate)
-	if err := writeSVG(f, title, plotSeries(rep.Runs)); err != nil {
-		_ = f.Close()
-		return err
+	for _, mode := range cfg.modes {
+		plots[cpuPlotName(mode)] = func(f *os.File) error {
+			title := fmt.Sprintf("CPU per batch against N, %s (solid: provider, dashed: terraform)", mode)
+			return writeSVG(f, cpuChart(title), cpuSeries(rep.Runs, mode))
+		}
+	}
+	for name, plot := range plots {
+		f, err := os.Create(filepath.Join(cfg.out, name))
+		if err != nil {
+			return err
+		}
+		if err := plot(f); err != nil {
+			_ = f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		written = append(written, f.Name())
 	}
 	if final {
-		fmt.Printf("\nwrote %s, %s and %s\n", filepath.Join(cfg.out, "results.md"), filepath.Join(cfg.out, "results.json"), f.Name())
+		slices.Sort(written[2:])
+		fmt.Printf("\nwrote %s\n", strings.Join(written, ", "))
 	}
-	return f.Close()
+	return nil
+}
+
+// findQueryCLI picks the Terraform of the query phase: the one asked for
+// ("none" for none), else the CLI in use when it is 1.14 or later, else the
+// newest .tools/bin/terraform-v1.* that is (make testacc TF=... builds them).
+func findQueryCLI(root, cli, asked string) string {
+	switch asked {
+	case "none":
+		return ""
+	case "":
+	default:
+		return asked
+	}
+	if queryCapable(terraformVersion(cli)) {
+		return cli
+	}
+	matches, _ := filepath.Glob(filepath.Join(root, ".tools", "bin", "terraform-v1.*"))
+	best, bestV := "", ""
+	for _, m := range matches {
+		v := terraformVersion(m)
+		if queryCapable(v) && (best == "" || versionLess(bestV, v)) {
+			best, bestV = m, v
+		}
+	}
+	return best
+}
+
+// queryCapable reports whether a Terraform version has terraform query.
+func queryCapable(v string) bool { return v != "unknown" && !versionLess(v, "1.14.0") }
+
+// versionLess compares dotted versions numerically (a pre-release suffix is ignored).
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(pa), len(pb)) {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(strings.SplitN(pa[i], "-", 2)[0])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(strings.SplitN(pb[i], "-", 2)[0])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// mergeReports writes the runs of several results.json files as one report
+// (several runs of the benchmark, e.g. one per N, measured on the same tree
+// and machine).
+func mergeReports(cfg config, files []string) error {
+	var rep *Report
+	var commands []string
+	for _, f := range files {
+		b, err := os.ReadFile(strings.TrimSpace(f))
+		if err != nil {
+			return err
+		}
+		var r Report
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		commands = append(commands, r.Command)
+		for i := range r.Runs {
+			for j := range r.Runs[i].Phases {
+				p := &r.Runs[i].Phases[j]
+				// Files from before machine_metered: the bench's own CPU says it was.
+				p.Metered = p.Metered || p.BenchCPU > 0
+			}
+		}
+		if rep == nil {
+			rep = &r
+			continue
+		}
+		rep.Runs = append(rep.Runs, r.Runs...)
+		if rep.QueryCLI == "" {
+			rep.QueryCLI = r.QueryCLI
+		}
+		if r.Terraform != rep.Terraform || r.Rate != rep.Rate || r.Latency != rep.Latency || r.Concurrency != rep.Concurrency {
+			logf("warning: %s was measured with other settings (Terraform %s, R %g, L %v, concurrency %d)",
+				f, r.Terraform, r.Rate, time.Duration(r.Latency), r.Concurrency)
+		}
+		if !strings.Contains(rep.Revision, r.Revision) {
+			logf("note: %s was measured on %s, %s on %s", f, r.Revision, files[0], rep.Revision)
+			rep.Revision += "; " + r.Revision
+		}
+	}
+	if rep == nil {
+		return errors.New("-merge: no file")
+	}
+	sort.SliceStable(rep.Runs, func(i, j int) bool {
+		a, b := rep.Runs[i], rep.Runs[j]
+		if a.N != b.N {
+			return a.N < b.N
+		}
+		return a.Mode < b.Mode
+	})
+	rep.Command = strings.Join(commands, "\n")
+	cfg.modes = nil
+	for _, r := range rep.Runs {
+		if !slices.Contains(cfg.modes, r.Mode) {
+			cfg.modes = append(cfg.modes, r.Mode)
+		}
+	}
+	cfg.latency, cfg.rate = time.Duration(rep.Latency), rep.Rate
+	if cfg.out == "" {
+		root, err := tfrun.RepoRoot()
+		if err != nil {
+			return err
+		}
+		cfg.out = filepath.Join(root, ".bench")
+	}
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		return err
+	}
+	// The baselines measured by any run, scaled to the others' N.
+	baselines := map[int]map[string]baselineResult{}
+	for _, r := range rep.Runs {
+		for _, p := range r.Phases {
+			if p.BaselineStatus != baselineMeasured {
+				continue
+			}
+			if baselines[r.N] == nil {
+				baselines[r.N] = map[string]baselineResult{}
+			}
+			baselines[r.N][p.Name] = baselineResult{Wall: time.Duration(p.Baseline), Calls: p.BaselineCalls}
+		}
+	}
+	return finish(cfg, rep, baselines, true)
 }
 
 // fillBaselines sets each phase's baseline: measured at its N, else scaled
@@ -185,6 +393,9 @@ func fillBaselines(runs []Run, baselines map[int]map[string]baselineResult) {
 		r := &runs[i]
 		for j := range r.Phases {
 			p := &r.Phases[j]
+			if !slices.Contains(phases, p.Name) {
+				continue // a probe: the SDK has no counterpart
+			}
 			if b, ok := baselines[r.N][p.Name]; ok {
 				p.Baseline, p.BaselineCalls, p.BaselineStatus = Seconds(b.Wall), b.Calls, baselineMeasured
 				continue
@@ -213,8 +424,23 @@ func buildBinaries(ctx context.Context, root, dir string, cfg *config) error {
 		}
 	}
 	var err error
-	if cfg.providerBin, err = tfrun.BuildProvider(ctx, realDir); err != nil {
-		return err
+	switch {
+	case cfg.providerIn != "":
+		if cfg.providerBin, err = filepath.Abs(cfg.providerIn); err != nil {
+			return err
+		}
+	case cfg.cpuProfile != "":
+		// The provider with a CPU profiler (profprovider/main.go).
+		cfg.providerBin = filepath.Join(realDir, "terraform-provider-isahitlab")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", cfg.providerBin, "./internal/bench/profprovider")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("building profprovider: %v\n%s", err, out)
+		}
+	default:
+		if cfg.providerBin, err = tfrun.BuildProvider(ctx, realDir); err != nil {
+			return err
+		}
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(cfg.wrapperDir, "terraform-provider-isahitlab"), "./internal/bench/rsswrap")
 	cmd.Dir = root

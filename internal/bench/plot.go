@@ -73,6 +73,70 @@ func plotSeries(runs []Run) []Series {
 	return out
 }
 
+// Colors of the phases in the CPU chart.
+var phaseColors = map[string]string{
+	phaseCreate: "#1f77b4", phaseRefresh: "#2ca02c", phaseUpdate: "#9467bd", phaseDestroy: "#d62728",
+	phaseBatches: "#ff7f0e", phaseQuery: "#8c564b",
+}
+
+// cpuSeries builds the CPU chart of one mode: per phase, the provider's CPU
+// per 1,000 batches (solid) and Terraform's own (dashed), against N.
+func cpuSeries(runs []Run, mode string) []Series {
+	var out []Series
+	index := map[string]int{}
+	for _, proc := range []string{procProvider, procTerraform} {
+		for _, phase := range allPhases {
+			for _, r := range runs {
+				if r.Mode != mode {
+					continue
+				}
+				p, ok := r.phase(phase)
+				if !ok {
+					continue
+				}
+				v := p.ProviderPer1k()
+				if proc == procTerraform {
+					v = p.TerraformPer1k()
+				}
+				if v <= 0 {
+					continue
+				}
+				name := proc + " " + phase
+				i, ok := index[name]
+				if !ok {
+					i = len(out)
+					index[name] = i
+					out = append(out, Series{Name: name, Color: phaseColors[phase], Dashed: proc == procTerraform})
+				}
+				out[i].Points = append(out[i].Points, Point{X: float64(r.N), Y: v})
+			}
+		}
+	}
+	for i := range out {
+		sort.Slice(out[i].Points, func(a, b int) bool { return out[i].Points[a].X < out[i].Points[b].X })
+	}
+	return out
+}
+
+// Chart is what a plot says around its series.
+type Chart struct {
+	Title  string
+	YLabel string
+	// Value labels a point's y in its tooltip.
+	Value func(y float64) string
+}
+
+// wallChart is the wall-time chart's frame.
+func wallChart(title string) Chart {
+	return Chart{Title: title, YLabel: "wall time, seconds (log scale)", Value: secondsLabel}
+}
+
+// cpuChart is the CPU chart's frame.
+func cpuChart(title string) Chart {
+	return Chart{Title: title, YLabel: "CPU ms per batch (= s per 1,000 batches, log scale)",
+		Value: func(y float64) string { return fmt.Sprintf("%g ms per batch", y) }}
+}
+
 // logAxis maps values onto [0,1] on a log scale padded around the data.
 type logAxis struct{ lo, hi float64 } // log10 bounds
 
@@ -120,8 +184,9 @@ func secondsLabel(v float64) string {
 	return fmt.Sprintf("%g s", v)
 }
 
-// writeSVG draws the series as a log-log chart of seconds against N.
-func writeSVG(w io.Writer, title string, series []Series) error {
+// writeSVG draws the series as a log-log chart against N.
+func writeSVG(w io.Writer, c Chart, series []Series) error {
+	title := c.Title
 	var xs, ys []float64
 	for _, s := range series {
 		for _, p := range s.Points {
@@ -158,7 +223,7 @@ func writeSVG(w io.Writer, title string, series []Series) error {
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", plotLeft-6, py(t), countLabel(t))
 	}
 	fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="middle">batches in the project (N, log scale)</text>`+"\n", plotLeft+innerW/2, plotH-18)
-	fmt.Fprintf(&b, `<text transform="translate(18 %.0f) rotate(-90)" text-anchor="middle">wall time, seconds (log scale)</text>`+"\n", plotTop+innerH/2)
+	fmt.Fprintf(&b, `<text transform="translate(18 %.0f) rotate(-90)" text-anchor="middle">%s</text>`+"\n", plotTop+innerH/2, esc(c.YLabel))
 	b.WriteString("</g>\n")
 
 	for _, s := range series {
@@ -174,7 +239,7 @@ func writeSVG(w io.Writer, title string, series []Series) error {
 				fill = ` fill="white" class="estimated"`
 			}
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4"%s><title>%s: N=%g, %s</title></circle>`+"\n",
-				px(p.X), py(p.Y), fill, esc(s.Name), p.X, secondsLabel(math.Round(p.Y*100)/100))
+				px(p.X), py(p.Y), fill, esc(s.Name), p.X, c.Value(roundSig(p.Y)))
 		}
 		b.WriteString("</g>\n")
 	}
@@ -186,12 +251,37 @@ func writeSVG(w io.Writer, title string, series []Series) error {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`+"\n", lx, y, lx+24, y, s.Color, dash(s.Dashed, false))
 		fmt.Fprintf(&b, `<text x="%d" y="%d" dominant-baseline="middle">%s</text>`+"\n", lx+30, y, esc(s.Name))
 	}
-	y := plotTop + 10 + len(series)*20 + 6
-	fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="4" fill="white" stroke="#333"/>`+"\n", lx+12, y)
-	fmt.Fprintf(&b, `<text x="%d" y="%d" dominant-baseline="middle">estimated, not run</text>`+"\n", lx+30, y)
+	if estimated(series) {
+		y := plotTop + 10 + len(series)*20 + 6
+		fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="4" fill="white" stroke="#333"/>`+"\n", lx+12, y)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" dominant-baseline="middle">estimated, not run</text>`+"\n", lx+30, y)
+	}
 	b.WriteString("</g>\n</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func estimated(series []Series) bool {
+	for _, s := range series {
+		for _, p := range s.Points {
+			if p.Estimated {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// roundSig rounds to 3 significant digits (2 decimals at least for seconds).
+func roundSig(v float64) float64 {
+	if v == 0 {
+		return 0
+	}
+	if v >= 1 {
+		return math.Round(v*100) / 100
+	}
+	scale := math.Pow(10, 2-math.Floor(math.Log10(v)))
+	return math.Round(v*scale) / scale
 }
 
 func dash(dashed, estimated bool) string {

@@ -54,9 +54,19 @@ func TestRSSWrap(t *testing.T) {
 			if len(lines) != i+1 {
 				t.Fatalf("rss file holds %d lines after %d runs, want one per run: %q", len(lines), i+1, lines)
 			}
-			// A shell's peak RSS: more than nothing, far less than a GiB.
-			if kib, err := strconv.ParseInt(lines[i], 10, 64); err != nil || kib <= 0 || kib > 1<<20 {
-				t.Errorf("rss line %q is not a plausible KiB count", lines[i])
+			// A shell's peak RSS: more than nothing, far less than a GiB;
+			// then its CPU and the wrapper's, in µs: less than the timeout.
+			f := strings.Fields(lines[i])
+			if len(f) != 5 {
+				t.Fatalf("line %q: want peak KiB, user µs, system µs, own user µs, own system µs", lines[i])
+			}
+			if kib, err := strconv.ParseInt(f[0], 10, 64); err != nil || kib <= 0 || kib > 1<<20 {
+				t.Errorf("rss field %q is not a plausible KiB count", f[0])
+			}
+			for _, us := range f[1:] {
+				if v, err := strconv.ParseInt(us, 10, 64); err != nil || v < 0 || v > 10_000_000 {
+					t.Errorf("cpu field %q is not a plausible µs count", us)
+				}
 			}
 		}
 	})
@@ -99,5 +109,5 @@ func readLines(t *testing.T, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Fields(string(b))
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,8 +45,45 @@ func addBatches(emu *emulator.Emulator, project string, from, count int) {
 	}
 }
 
-// runScenario seeds an emulator with n batches and times the four phases of
-// the real Terraform CLI against it.
+// providerBlock is the provider's configuration in every workspace of a
+// scenario: the emulator's endpoint, and max_concurrency only when asked
+// (else the provider's default).
+func providerBlock(cfg config, endpoint string) string {
+	conc := ""
+	if cfg.concurrency > 0 {
+		conc = fmt.Sprintf("\n  max_concurrency = %d", cfg.concurrency)
+	}
+	return fmt.Sprintf(`
+provider "isahitlab" {
+  endpoint   = %q
+  access_id  = %q
+  secret_key = %q%s
+}
+`, endpoint, benchAccessID, benchSecretKey, conc)
+}
+
+// workspace makes a scratch directory with the CLI settings and the
+// wrapper's environment; usage is the wrapper's output file.
+func workspace(cfg config, cli string) (ws *tfrun.Workspace, usage string, err error) {
+	dir, err := os.MkdirTemp("", "isahitlab-bench-")
+	if err != nil {
+		return nil, "", err
+	}
+	if ws, err = tfrun.NewWorkspace(dir, cli, cfg.wrapperDir); err != nil {
+		return nil, "", err
+	}
+	usage = filepath.Join(dir, "provider-usage.txt")
+	ws.Env = append(ws.Env, envWrapTarget+"="+cfg.providerBin, envWrapOut+"="+usage)
+	return ws, usage, nil
+}
+
+// selected reports whether the run asked for a phase.
+func (cfg config) selected(phase string) bool { return slices.Contains(cfg.phases, phase) }
+
+// runScenario seeds an emulator with n batches and times the phases of the
+// real Terraform CLI against it. create runs whenever a later phase but
+// batches needs its state (reported only when asked for); the other phases
+// run when asked for.
 func runScenario(ctx context.Context, cfg config, n int, mode string) (Run, error) {
 	emu := emulator.New(emulator.Options{AccessID: benchAccessID, SecretKey: benchSecretKey,
 		ListOmitsWorkflow: mode == modeWithout,
@@ -55,61 +94,92 @@ func runScenario(ctx context.Context, cfg config, n int, mode string) (Run, erro
 	srv := httptest.NewServer(span)
 	defer srv.Close()
 
-	dir, err := os.MkdirTemp("", "isahitlab-bench-")
+	ws, usage, err := workspace(cfg, cfg.cli)
 	if err != nil {
 		return Run{}, err
 	}
-	ws, err := tfrun.NewWorkspace(dir, cfg.cli, cfg.wrapperDir)
-	if err != nil {
-		return Run{}, err
-	}
-	rssFile := filepath.Join(dir, "rss.txt")
-	ws.Env = append(ws.Env, envWrapTarget+"="+cfg.providerBin, envWrapOut+"="+rssFile)
-	if err := ws.WriteConfig(fmt.Sprintf(`
-provider "isahitlab" {
-  endpoint        = %q
-  access_id       = %q
-  secret_key      = %q
-  max_concurrency = %d
-}
-
+	dir := ws.Dir
+	if err := ws.WriteConfig(providerBlock(cfg, srv.URL) + fmt.Sprintf(`
 resource "isahitlab_webhook" "all" {
   project_id = %q
   url        = %q
 }
-`, srv.URL, benchAccessID, benchSecretKey, cfg.concurrency, project, hookURL)); err != nil {
+`, project, hookURL)); err != nil {
 		return Run{}, err
 	}
 
 	run := Run{N: n, Mode: mode}
 	batches, added := n, 0
-	for _, phase := range phases {
-		args := map[string][]string{
-			phaseCreate:  {"apply", "-auto-approve"},
-			phaseRefresh: {"plan", "-detailed-exitcode"},
-			phaseUpdate:  {"apply", "-auto-approve"},
-			phaseDestroy: {"destroy", "-auto-approve"},
-		}[phase]
+	needCreate := false
+	for _, p := range cfg.phases {
+		needCreate = needCreate || p != phaseBatches
+	}
+	var order []string
+	for _, p := range []string{phaseCreate, phaseRefresh, phaseUpdate, phaseBatches, phaseQuery, phaseDestroy} {
+		if cfg.selected(p) || (p == phaseCreate && needCreate) {
+			order = append(order, p)
+		}
+	}
+	for _, phase := range order {
+		if phase == phaseQuery && cfg.queryCLI == "" {
+			logf("  provider N=%d %s query: skipped, no Terraform >= 1.14 found (-query-cli)", n, mode)
+			continue
+		}
 		if phase == phaseUpdate {
 			added = n / 10
 			addBatches(emu, project, n, added) // not timed
 			batches += added
 		}
+		// The probes run in a workspace of their own; the phases in the resource's.
+		pws, pusage, cli := ws, usage, cfg.cli
+		var args []string
+		switch phase {
+		case phaseCreate, phaseUpdate:
+			args = []string{"apply", "-auto-approve"}
+		case phaseRefresh:
+			args = []string{"plan", "-detailed-exitcode"}
+		case phaseDestroy:
+			args = []string{"destroy", "-auto-approve"}
+		case phaseBatches, phaseQuery:
+			if phase == phaseQuery {
+				cli = cfg.queryCLI
+			}
+			if pws, pusage, err = probeWorkspace(cfg, cli, phase, srv.URL, project, batches); err != nil {
+				return run, err
+			}
+			args = []string{"plan"}
+			if phase == phaseQuery {
+				args = []string{"query"}
+			}
+		}
 		emu.ResetCalls()
 		span.reset()
-		_ = os.Remove(rssFile)
+		_ = os.Remove(pusage)
+		profileEnv(cfg, pws, n, mode, phase)
 
+		pctx, cancel := context.WithTimeout(ctx, cfg.phaseTimeout)
+		m := startMeter()
 		start := time.Now()
-		code, out, tfRSS, err := runCLI(ctx, ws, append(args, "-input=false", "-no-color")...)
+		if phase != phaseQuery { // terraform query has no -input
+			args = append(args, "-input=false")
+		}
+		res, err := runCLI(pctx, pws, append(args, "-no-color")...)
 		wall := time.Since(start)
-		if err != nil || code != 0 {
+		benchCPU, othersCPU, metered := m.stop(res.cpu)
+		cancel()
+		if err != nil || res.code != 0 {
 			// Keep the workspace to look at; exit 2 of plan means it found changes.
-			return run, fmt.Errorf("scenario N=%d %s %s: terraform %s exited %d (%v); workspace kept in %s\n%s",
-				n, mode, phase, args[0], code, err, dir, tail(out, 40))
+			why := ""
+			if errors.Is(pctx.Err(), context.DeadlineExceeded) {
+				why = fmt.Sprintf(" (stopped after -phase-timeout=%v)", cfg.phaseTimeout)
+			}
+			return run, fmt.Errorf("scenario N=%d %s %s: terraform %s exited %d (%v)%s; workspace kept in %s\n%s",
+				n, mode, phase, args[0], res.code, err, why, pws.Dir, tail(res.out, 40))
 		}
 		calls := emu.Calls()
 		p := Phase{
 			Name:      phase,
+			Batches:   batches,
 			Wall:      Seconds(wall),
 			Calls:     emu.TotalCalls(),
 			Throttled: calls["429"],
@@ -119,19 +189,44 @@ resource "isahitlab_webhook" "all" {
 			APISpan:   Seconds(span.span()),
 			InFlight:  emu.MaxInFlight(),
 
-			TerraformRSSKB: tfRSS,
+			TerraformRSSKB:    res.rssKiB,
+			TerraformTotalCPU: Seconds(res.cpu),
+			BenchCPU:          Seconds(benchCPU),
+			OthersCPU:         Seconds(othersCPU),
+			Metered:           metered,
+		}
+		if phase == phaseQuery {
+			p.Note = "Terraform " + terraformVersion(cli)
 		}
 		p.PerSecondOK, p.PerSecond429 = span.perSecond()
-		if p.PeakRSSKB, err = peakRSS(rssFile); err != nil {
+		u, err := readUsage(pusage)
+		if err != nil {
 			return run, fmt.Errorf("scenario N=%d %s %s: %w", n, mode, phase, err)
 		}
-		// A fast run that did not do the work would be no result at all.
-		want := batches
-		if phase == phaseDestroy {
-			want = 0
+		p.PeakRSSKB, p.ProviderCPU, p.ProviderProcs = u.PeakKiB, Seconds(u.CPU), u.Procs
+		p.TerraformCPU = Seconds(res.cpu - u.CPU - u.WrapperCPU)
+		if p.TerraformCPU < 0 {
+			// The provider processes were not in terraform's rusage (not reaped by it).
+			logf("  warning: terraform's CPU (%v) is less than its providers' (%v): not subtracting them", res.cpu, u.CPU)
+			p.TerraformCPU = Seconds(res.cpu)
 		}
-		if held := holding(emu, project); held != want {
-			return run, fmt.Errorf("scenario N=%d %s %s: %d batches hold the webhook, want %d; workspace kept in %s", n, mode, phase, held, want, dir)
+		// A fast run that did not do the work would be no result at all.
+		switch phase {
+		case phaseBatches, phaseQuery:
+			if p.Results, err = probeResults(phase, res.out); err != nil {
+				return run, fmt.Errorf("scenario N=%d %s %s: %w; workspace kept in %s", n, mode, phase, err, pws.Dir)
+			}
+			if p.Results != batches {
+				return run, fmt.Errorf("scenario N=%d %s %s: %d results, want %d; workspace kept in %s\n%s", n, mode, phase, p.Results, batches, pws.Dir, tail(res.out, 20))
+			}
+		default:
+			want := batches
+			if phase == phaseDestroy {
+				want = 0
+			}
+			if held := holding(emu, project); held != want {
+				return run, fmt.Errorf("scenario N=%d %s %s: %d batches hold the webhook, want %d; workspace kept in %s", n, mode, phase, held, want, dir)
+			}
 		}
 		if phase == phaseCreate {
 			st, err := os.Stat(filepath.Join(dir, "terraform.tfstate"))
@@ -140,58 +235,158 @@ resource "isahitlab_webhook" "all" {
 			}
 			run.StateBytes, run.StateBytesPerBatch = st.Size(), float64(st.Size())/float64(n)
 		}
-		run.Phases = append(run.Phases, p)
-		logf("  provider N=%d %s %-7s %8.2f s  %6d calls  %4d 429s  span %6.2f s  in flight %2d  rss %5.1f MB  terraform %5.0f MB",
-			n, mode, phase, wall.Seconds(), p.Calls, p.Throttled, time.Duration(p.APISpan).Seconds(), p.InFlight,
-			float64(p.PeakRSSKB)/1024, float64(p.TerraformRSSKB)/1024)
+		logf("  provider N=%d %s %-7s %8.2f s  %6d calls (fewest %d)  %4d 429s  span %6.2f s  in flight %2d  provider cpu %7.2f s (%d procs) rss %5.1f MB  terraform cpu %6.2f s rss %5.0f MB  others %.1f cores",
+			n, mode, phase, wall.Seconds(), p.Calls, p.MinCalls, p.Throttled, time.Duration(p.APISpan).Seconds(), p.InFlight,
+			time.Duration(p.ProviderCPU).Seconds(), p.ProviderProcs, float64(p.PeakRSSKB)/1024,
+			time.Duration(p.TerraformCPU).Seconds(), float64(p.TerraformRSSKB)/1024, p.OthersCores())
+		if cfg.selected(phase) {
+			run.Phases = append(run.Phases, p)
+		}
+		if pws != ws {
+			_ = os.RemoveAll(pws.Dir)
+		}
 	}
 	_ = os.RemoveAll(dir)
 	return run, nil
 }
 
-// runCLI runs terraform in ws and returns its exit code, output and peak
-// RSS in KiB; err is set only when it could not run at all. Cancelling ctx
+// probeWorkspace writes the configuration of a probe: a plan that reads the
+// batches data source (an output counts its objects), or a query of the
+// list resource with a limit above the project's size.
+func probeWorkspace(cfg config, cli, phase, endpoint, project string, batches int) (*tfrun.Workspace, string, error) {
+	ws, usage, err := workspace(cfg, cli)
+	if err != nil {
+		return nil, "", err
+	}
+	switch phase {
+	case phaseBatches:
+		err = ws.WriteConfig(providerBlock(cfg, endpoint) + fmt.Sprintf(`
+data "isahitlab_batches" "all" {
+  project_id = %q
+}
+
+output "batches" {
+  value = length(data.isahitlab_batches.all.batches)
+}
+`, project))
+	case phaseQuery:
+		if err = ws.WriteConfig(providerBlock(cfg, endpoint)); err == nil {
+			err = os.WriteFile(filepath.Join(ws.Dir, "bench.tfquery.hcl"), []byte(fmt.Sprintf(`list "isahitlab_webhook" "all" {
+  provider = isahitlab
+  limit    = %d
+
+  config {
+    project_id = %q
+  }
+}
+`, batches+100, project)), 0o600)
+		}
+	}
+	return ws, usage, err
+}
+
+// probeResults counts what a probe read, from its output.
+func probeResults(phase, out string) (int, error) {
+	switch phase {
+	case phaseBatches:
+		m := regexp.MustCompile(`(?m)^\s*\+ batches\s*=\s*(\d+)\s*$`).FindStringSubmatch(out)
+		if m == nil {
+			return 0, fmt.Errorf("no batches output in the plan:\n%s", tail(out, 20))
+		}
+		return strconv.Atoi(m[1])
+	case phaseQuery:
+		// One line per result: "list.isahitlab_webhook.all   <identity>   <display name>".
+		return strings.Count(out, "list.isahitlab_webhook.all"), nil
+	}
+	return 0, nil
+}
+
+// cliResult is one CLI run.
+type cliResult struct {
+	code   int
+	out    string
+	rssKiB int64         // peak RSS of the process (or of a child it reaped)
+	cpu    time.Duration // user + system, the children it reaped included
+}
+
+// runCLI runs terraform in ws and returns its exit code, output, peak RSS
+// and CPU; err is set only when it could not run at all. Cancelling ctx
 // interrupts it as Ctrl-C would, so it can stop its provider cleanly.
-func runCLI(ctx context.Context, ws *tfrun.Workspace, args ...string) (code int, out string, rssKiB int64, err error) {
+func runCLI(ctx context.Context, ws *tfrun.Workspace, args ...string) (cliResult, error) {
 	cmd := ws.Command(ctx, args...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 	cmd.WaitDelay = 30 * time.Second
-	err = cmd.Run()
+	err := cmd.Run()
+	res := cliResult{code: -1}
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rssKiB = ru.Maxrss
+			res.rssKiB = ru.Maxrss
+			res.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
+	res.out = buf.String()
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
-		return exit.ExitCode(), buf.String(), rssKiB, nil
+		res.code = exit.ExitCode()
+		return res, nil
 	case err != nil:
-		return -1, buf.String(), rssKiB, err
+		return res, err
 	}
-	return 0, buf.String(), rssKiB, nil
+	res.code = 0
+	return res, nil
 }
 
-// peakRSS is the largest KiB value rsswrap recorded, one line per provider
-// process; an empty or missing file means the wrapper never ran.
-func peakRSS(path string) (int64, error) {
+// usage is what rsswrap recorded over the provider processes of a phase.
+type usage struct {
+	PeakKiB    int64         // the largest peak RSS
+	CPU        time.Duration // user + system of the provider processes
+	WrapperCPU time.Duration // rsswrap's own
+	Procs      int
+}
+
+// readUsage sums the lines rsswrap wrote, one per provider process; an
+// empty or missing file means the wrapper never ran. A line is "peak KiB
+// [user µs system µs [own user µs own system µs]]".
+func readUsage(path string) (usage, error) {
+	var u usage
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("no provider peak RSS recorded (did terraform start the wrapper?): %w", err)
+		return u, fmt.Errorf("no provider usage recorded (did terraform start the wrapper?): %w", err)
 	}
 	defer f.Close()
-	var peak int64
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		v, err := strconv.ParseInt(strings.TrimSpace(sc.Text()), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s: bad line %q", path, sc.Text())
+		fields := strings.Fields(sc.Text())
+		var v []int64
+		for _, fl := range fields {
+			x, err := strconv.ParseInt(fl, 10, 64)
+			if err != nil {
+				return u, fmt.Errorf("%s: bad line %q", path, sc.Text())
+			}
+			v = append(v, x)
 		}
-		peak = max(peak, v)
+		if len(v) != 1 && len(v) != 3 && len(v) != 5 {
+			return u, fmt.Errorf("%s: bad line %q", path, sc.Text())
+		}
+		u.Procs++
+		u.PeakKiB = max(u.PeakKiB, v[0])
+		if len(v) >= 3 {
+			u.CPU += time.Duration(v[1]+v[2]) * time.Microsecond
+		}
+		if len(v) == 5 {
+			u.WrapperCPU += time.Duration(v[3]+v[4]) * time.Microsecond
+		}
 	}
-	return peak, sc.Err()
+	if err := sc.Err(); err != nil {
+		return u, err
+	}
+	if u.Procs == 0 {
+		return u, fmt.Errorf("%s: empty: the wrapper recorded no provider process", path)
+	}
+	return u, nil
 }
 
 // holding counts the project's batches whose workflow holds the bench url.

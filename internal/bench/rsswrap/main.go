@@ -1,9 +1,15 @@
 // Command rsswrap stands in for the provider binary in the benchmark's
 // dev_overrides directory. It runs the real binary (named by
 // ISAHITLAB_RSSWRAP_TARGET) with its own arguments, environment and standard
-// streams, forwards SIGINT and SIGTERM to it, and when it exits appends the
-// child's peak resident set size in KiB (Linux's ru_maxrss) as one line to
-// the file named by ISAHITLAB_RSSWRAP_OUT. It exits with the child's code.
+// streams, forwards SIGINT and SIGTERM to it, and when it exits appends one
+// line to the file named by ISAHITLAB_RSSWRAP_OUT:
+//
+//	<peak RSS KiB> <user µs> <system µs> <own user µs> <own system µs>
+//
+// the child's peak resident set size (Linux's ru_maxrss) and CPU time, then
+// the wrapper's own CPU time (a terraform process that reaps the wrapper
+// counts both in its own rusage, so the benchmark subtracts both to get
+// Terraform's own CPU). It exits with the child's code.
 //
 // A wrapper, rather than sampling /proc from outside, because Terraform
 // starts and stops provider processes on its own schedule: only the parent
@@ -53,7 +59,11 @@ func run() int {
 	st := cmd.ProcessState
 	if out := os.Getenv(envOut); out != "" {
 		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-			if err := appendLine(out, fmt.Sprintf("%d\n", ru.Maxrss)); err != nil {
+			var self syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+			line := fmt.Sprintf("%d %d %d %d %d\n", ru.Maxrss,
+				micros(ru.Utime), micros(ru.Stime), micros(self.Utime), micros(self.Stime))
+			if err := appendLine(out, line); err != nil {
 				fmt.Fprintln(os.Stderr, "rsswrap:", err)
 			}
 		}
@@ -63,6 +73,8 @@ func run() int {
 	}
 	return st.ExitCode()
 }
+
+func micros(tv syscall.Timeval) int64 { return tv.Sec*1_000_000 + tv.Usec }
 
 // appendLine appends one short line; O_APPEND keeps lines from provider
 // processes that end together whole.
