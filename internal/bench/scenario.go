@@ -170,8 +170,13 @@ resource "isahitlab_webhook" "all" {
 		if err != nil || res.code != 0 {
 			// Keep the workspace to look at; exit 2 of plan means it found changes.
 			why := ""
-			if errors.Is(pctx.Err(), context.DeadlineExceeded) {
+			switch {
+			case ctx.Err() != nil:
+				why = " (the benchmark was interrupted: it passed the signal on)"
+			case errors.Is(pctx.Err(), context.DeadlineExceeded):
 				why = fmt.Sprintf(" (stopped after -phase-timeout=%v)", cfg.phaseTimeout)
+			case strings.Contains(res.out, "Interrupt received"):
+				why = " (terraform received an interrupt from outside the benchmark)"
 			}
 			return run, fmt.Errorf("scenario N=%d %s %s: terraform %s exited %d (%v)%s; workspace kept in %s\n%s",
 				n, mode, phase, args[0], res.code, err, why, pws.Dir, tail(res.out, 40))
