@@ -263,6 +263,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		maxAttempts += c.cfg.MaxRetries
 	}
 	replays := 0
+	mayHaveActed := false // an earlier attempt may have reached the server and been applied
 	var refusedChain []*issued
 	replaying := false // between a 401 and the answer to the replay
 	defer func() {
@@ -311,6 +312,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		} else {
 			e := c.newAPIError(resp.status, r.method, r.display(), resp.body)
 			if !retryableStatus(resp.status) {
+				e.EarlierAttemptMayHaveActed = mayHaveActed
 				return nil, e
 			}
 			fail = e
@@ -321,6 +323,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				wait = min(wait, c.cfg.RetryWaitMax)
 			}
 		}
+		// A transport error or a 5xx may come after the server acted; a 429 is
+		// a refusal at the door.
+		mayHaveActed = mayHaveActed || err != nil || resp.status >= 500
 		if attempt >= maxAttempts {
 			switch {
 			case err != nil && attempt > 1:

@@ -33,6 +33,10 @@ type APIError struct {
 	Method     string
 	Path       string // relative path as requested, with its query when there was one
 	Message    string // server body (its "message" when it had one), trimmed, secrets redacted
+	// EarlierAttemptMayHaveActed is true when this answer came on a retry
+	// after an attempt that may have been applied (a timeout or a 5xx): a
+	// 4xx then does not prove that the server changed nothing.
+	EarlierAttemptMayHaveActed bool
 }
 
 func (e *APIError) Error() string {
@@ -43,6 +47,9 @@ func (e *APIError) Error() string {
 	s := fmt.Sprintf("%s %s: %s", e.Method, e.Path, status)
 	if e.Message != "" {
 		s += ": " + e.Message
+	}
+	if e.EarlierAttemptMayHaveActed {
+		s += " (on a retry: an earlier attempt may have been applied)"
 	}
 	return s
 }
@@ -107,30 +114,67 @@ func trimMessage(s string) string {
 
 // minSecretLen: shorter values are not redacted because replacing every
 // occurrence of, say, "ab" would garble every message while hiding nothing.
+// A text that contains one is withheld whole instead (see withholds).
 const minSecretLen = 4
 
-// maxSecrets bounds the remembered webhook header values and tokens.
+// MinSecretLength is the shortest secret the client can redact: the
+// provider refuses a shorter webhook header at plan time.
+const MinSecretLength = minSecretLen
+
+// maxSecrets bounds the remembered webhook header values and tokens (and,
+// separately, the remembered values too short to redact).
 const maxSecrets = 256
+
+// withheldMessage replaces a server's message that contains a secret too
+// short to redact: the status, method and path still say what failed.
+var withheldMessage = fmt.Sprintf("(the server's message is withheld: it may quote a secret too short to mask, "+
+	"such as a webhook header of fewer than %d bytes)", minSecretLen)
 
 // secrets holds the strings that must never appear in an error or a log line:
 // the secret key, access tokens and webhook header values sent or read.
+//
+// A value (or form of one) shorter than minSecretLen cannot be redacted: it
+// is kept apart, and a server message that contains it is withheld whole.
 type secrets struct {
 	mu    sync.RWMutex
+	long  secretSet // redacted: replaced by ***
+	short secretSet // 1 to minSecretLen-1 bytes: a text holding one is withheld
+}
+
+// secretSet is one bounded list of secrets: fixed ones never evicted, learned
+// ones evicted first in, first out.
+type secretSet struct {
 	fixed []string // never evicted (secret key)
 	seen  map[string]struct{}
 	order []string // FIFO for eviction of learned values
 	list  []string // snapshot, longest first; replaced on change, never mutated
 }
 
+// pick returns the set a form of a secret belongs to, nil for "".
+func (s *secrets) pick(v string) *secretSet {
+	switch {
+	case v == "":
+		return nil
+	case len(v) < minSecretLen:
+		return &s.short
+	}
+	return &s.long
+}
+
 func newSecrets(fixed ...string) *secrets {
-	s := &secrets{seen: map[string]struct{}{}}
+	s := &secrets{long: secretSet{seen: map[string]struct{}{}}, short: secretSet{seen: map[string]struct{}{}}}
 	for _, f := range variants(fixed...) {
-		if _, dup := s.seen[f]; !dup && len(f) >= minSecretLen {
-			s.fixed = append(s.fixed, f)
-			s.seen[f] = struct{}{}
+		set := s.pick(f)
+		if set == nil {
+			continue
+		}
+		if _, dup := set.seen[f]; !dup {
+			set.fixed = append(set.fixed, f)
+			set.seen[f] = struct{}{}
 		}
 	}
-	s.rebuild()
+	s.long.rebuild()
+	s.short.rebuild()
 	return s
 }
 
@@ -165,40 +209,48 @@ func (s *secrets) add(values ...string) {
 	cand := variants(values...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed := false
+	changed := map[*secretSet]bool{}
 	for _, v := range cand {
-		if len(v) < minSecretLen {
+		set := s.pick(v)
+		if set == nil {
 			continue
 		}
-		if _, ok := s.seen[v]; ok {
+		if _, ok := set.seen[v]; ok {
 			continue
 		}
-		s.seen[v] = struct{}{}
-		s.order = append(s.order, v)
-		changed = true
-		if len(s.order) > maxSecrets {
-			delete(s.seen, s.order[0])
-			s.order = s.order[1:]
+		set.seen[v] = struct{}{}
+		set.order = append(set.order, v)
+		if len(set.order) > maxSecrets {
+			delete(set.seen, set.order[0])
+			set.order = set.order[1:]
 		}
+		changed[set] = true
 	}
-	if changed {
-		s.rebuild()
+	for set := range changed {
+		set.rebuild()
 	}
 }
 
-func (s *secrets) rebuild() {
-	l := make([]string, 0, len(s.fixed)+len(s.order))
-	l = append(l, s.fixed...)
-	l = append(l, s.order...)
+func (set *secretSet) rebuild() {
+	l := make([]string, 0, len(set.fixed)+len(set.order))
+	l = append(l, set.fixed...)
+	l = append(l, set.order...)
 	// Longest first so a value containing a shorter secret is replaced whole.
 	sort.SliceStable(l, func(i, j int) bool { return len(l[i]) > len(l[j]) })
-	s.list = l
+	set.list = l
 }
 
+// snapshot is the list of redactable secrets (for log masking).
 func (s *secrets) snapshot() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.list
+	return s.long.list
+}
+
+func (s *secrets) shortSnapshot() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.short.list
 }
 
 func (s *secrets) redact(text string) string {
@@ -210,14 +262,33 @@ func (s *secrets) redact(text string) string {
 	return text
 }
 
+// withholds reports whether text, once redacted, still holds a secret too
+// short to redact: it must then not be shown at all.
+func (s *secrets) withholds(redacted string) bool {
+	for _, v := range s.shortSnapshot() {
+		if strings.Contains(redacted, v) {
+			return true
+		}
+	}
+	return false
+}
+
 // newAPIError builds the error for a non-2xx answer. Redaction happens before
-// trimming so that a secret cut by the trim cannot leak half of itself.
+// trimming so that a secret cut by the trim cannot leak half of itself. A
+// message that holds a secret too short to redact (a webhook header of 1-3
+// bytes, sent or read; the credentials part of one such as "Bearer ab") is
+// withheld whole: replacing every "ab" would garble it and still show where
+// the secret was.
 func (c *Client) newAPIError(status int, method, path string, body []byte) *APIError {
+	msg := c.secrets.redact(serverMessage(body))
+	if c.secrets.withholds(msg) {
+		msg = withheldMessage
+	}
 	return &APIError{
 		StatusCode: status,
 		Method:     method,
 		Path:       path,
-		Message:    trimMessage(c.secrets.redact(serverMessage(body))),
+		Message:    trimMessage(msg),
 	}
 }
 

@@ -193,3 +193,114 @@ func TestSecretVariantsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// Values shorter than minSecretLen are kept apart: never replaced piecemeal
+// (that would garble every message), but a text holding one is withheld.
+func TestSecretsShortKeptApart(t *testing.T) {
+	s := newSecrets("the-secret-key", "ab")
+	s.add("Bearer hdr-value-1", "", "xyz", "Bearer q")
+	for text, want := range map[string]bool{
+		"batch 6650c1f2 not found":    false,
+		"header *** refused":          false,
+		"sent xyz":                    true,
+		"ab":                          true,
+		"a question":                  true, // "q", the credentials of "Bearer q"
+		s.redact("you sent Bearer q"): false,
+	} {
+		if got := s.withholds(text); got != want {
+			t.Errorf("withholds(%q) = %v, want %v", text, got, want)
+		}
+	}
+	if got := s.redact("xyz ab q"); got != "xyz ab q" {
+		t.Errorf("a short value was replaced piecemeal: %q", got)
+	}
+	// Bounded like the others; the fixed one is never evicted.
+	for i := 0; i < maxSecrets+50; i++ {
+		s.add(fmt.Sprintf("%03d", i))
+	}
+	if n := len(s.shortSnapshot()); n != maxSecrets+1 {
+		t.Fatalf("kept %d short values, want %d", n, maxSecrets+1)
+	}
+	if !s.withholds("ab") {
+		t.Fatal("the fixed short value was evicted")
+	}
+}
+
+// A server error that quotes a secret too short to redact (a 1-3 byte
+// header sent, or read from the API; a short secret key) is withheld whole; its status, method and path still show,
+// and a message that does not hold the value is shown as it is.
+func TestShortSecretWithheldFromErrors(t *testing.T) {
+	const token = "tok-0123456789-abcdef"
+	ctx := context.Background()
+	withheld := func(what string, err error, leaks ...string) {
+		t.Helper()
+		var ae *APIError
+		if !errors.As(err, &ae) {
+			t.Fatalf("%s: want an *APIError, got %v", what, err)
+		}
+		if ae.Message != withheldMessage {
+			t.Fatalf("%s: message not withheld: %q", what, ae.Message)
+		}
+		for _, l := range leaks {
+			if strings.Contains(err.Error(), l) {
+				t.Fatalf("%s: error shows %q: %s", what, l, err)
+			}
+		}
+	}
+
+	// Sent: the server echoes the setup body. ("Bearer ab" whole is
+	// redacted as usual; its short credentials, quoted alone, are withheld:
+	// see TestSecretsShortKeptApart.)
+	for _, h := range []string{"xyz", "a", "ok!"} {
+		c := newTestClient(t, echoServer(t, token, 201, 400).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
+		_, err := c.SetupWebhook(ctx, Target{BatchID: "b1"}, WebhookSetting{URL: "https://x", Header: ptr(h)})
+		withheld(fmt.Sprintf("header %q", h), err, "'header':", "body=")
+		if !errors.Is(err, ErrBadRequest) || !strings.HasPrefix(err.Error(), "PATCH api/workflow-manager/workflows/setup-webhook?batchId=b1: 400 Bad Request: ") {
+			t.Fatalf("header %q: status, method or path lost: %v", h, err)
+		}
+	}
+
+	// A short secret key, echoed by a refused login.
+	c := newTestClient(t, echoServer(t, token, 400, 200).URL, func(cfg *Config) { cfg.SecretKey = "k9" })
+	_, err := c.GetBatch(ctx, "b1")
+	if err == nil || strings.Contains(err.Error(), "secret_key=k9") || !strings.Contains(err.Error(), withheldMessage) {
+		t.Fatalf("short secret key: %v", err)
+	}
+
+	// Read: a header of another team's, read from W1, then quoted by a
+	// later error; an error without it is shown whole, not garbled.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "auth/login"):
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, token)
+		case strings.Contains(r.URL.Path, "workflows/w1"):
+			fmt.Fprint(w, `{"_id":"w1","webhook":{"url":"https://x","header":"a"}}`)
+		case strings.Contains(r.URL.Path, "batches/b1"):
+			w.WriteHeader(404)
+			fmt.Fprint(w, `{"message":"batch b1 not found"}`)
+		default:
+			w.WriteHeader(404)
+			fmt.Fprint(w, `{"message":"no b2 here"}`)
+		}
+	}))
+	defer srv.Close()
+	c = newTestClient(t, srv.URL, nil)
+	_, err = c.GetBatch(ctx, "b2")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Message != "no b2 here" {
+		t.Fatalf("before the short header was read: %v", err)
+	}
+	if _, err := c.GetWorkflow(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetBatch(ctx, "b1")
+	withheld("header read from W1", err, "batch b1 not found", "b***tch")
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a withheld 404 no longer matches ErrNotFound: %v", err)
+	}
+	_, err = c.GetBatch(ctx, "b2")
+	if !errors.As(err, &ae) || ae.Message != "no b2 here" {
+		t.Fatalf("a message without the short value was changed: %v", err)
+	}
+}

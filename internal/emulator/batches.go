@@ -1,8 +1,10 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -10,7 +12,7 @@ import (
 func (e *Emulator) handleGetBatch(w http.ResponseWriter, _ *http.Request, id string) {
 	e.mu.RLock()
 	b := e.batches[id]
-	if b == nil {
+	if b == nil || e.batchReadNotFoundLocked(id) {
 		e.mu.RUnlock()
 		writeError(w, http.StatusNotFound, "batch "+id+" not found")
 		return
@@ -25,8 +27,9 @@ func (e *Emulator) handleGetBatch(w http.ResponseWriter, _ *http.Request, id str
 	writeJSON(w, http.StatusOK, d)
 }
 
-// handleListBatches is B2: one project's batches, filtered by repeated `statuses` and by
-// `search` (case-insensitive substring of the name), paginated with the server's cap.
+// handleListBatches is B2: one project's batches (every project's under SetListIgnoresFilter),
+// filtered by repeated `statuses` and by `search` (case-insensitive substring of the name),
+// paginated with the server's cap.
 func (e *Emulator) handleListBatches(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
 	projectID := q.Get("projectId")
@@ -51,7 +54,9 @@ func (e *Emulator) handleListBatches(w http.ResponseWriter, r *http.Request, _ s
 		return
 	}
 	var all []*batch
-	if p := e.projectByID[projectID]; p != nil {
+	if e.listIgnoresFilter {
+		all = e.allBatchesLocked()
+	} else if p := e.projectByID[projectID]; p != nil {
 		all = p.batches
 	}
 	var docs []batchDoc
@@ -79,6 +84,16 @@ func (e *Emulator) handleListBatches(w http.ResponseWriter, r *http.Request, _ s
 	}
 	e.mu.RUnlock()
 	writeJSON(w, http.StatusOK, newPage(docs, total, page, limit))
+}
+
+// allBatchesLocked is every project's batches in creation order (SetListIgnoresFilter).
+func (e *Emulator) allBatchesLocked() []*batch {
+	all := make([]*batch, 0, len(e.batches))
+	for _, p := range e.projects {
+		all = append(all, p.batches...)
+	}
+	slices.SortFunc(all, func(a, b *batch) int { return cmp.Compare(a.seq, b.seq) })
+	return all
 }
 
 func matchBatch(b *batch, statuses []string, search string) bool {

@@ -44,6 +44,21 @@
 //     serves exactly K requests in all, and a token may die before its first use. Revocations
 //     are counted under "revocations".
 //
+// # Traits
+//
+// Deterministic misbehaviours for tests, each changed only by its own setter (traits.go). They
+// act inside the handlers, so auth, faults and counting come first.
+//
+//   - SetListIgnoresFilter: B2 lists every project's batches (creation order, true projectId);
+//     projectId is still required, statuses/search and pagination still apply.
+//   - SetBatchReadNotFound(id): B1 and W3 by that batch answer 404 as for an unknown batch; B2
+//     still lists it, B6, Deliver and its workflow's W1/W2 are normal.
+//   - FailSets(workflowId, status): W2/W3 reaching that workflow (removals included) answer
+//     status with an error body and change nothing; 0 removes it.
+//   - AnswerAppliedSetsWith(workflowId, status, n): the next n W2/W3 reaching that workflow are
+//     applied, then answered status (a gateway that timed out after the server acted); used up
+//     before FailSets. Requests answered 400/404/403 do not count.
+//
 // # Admin routes (no auth, no faults, not counted)
 //
 //	POST   _emulator/deliver        {"batchId","taskId"?,"type"?:"annotation"|"review"} -> 200 webhook JSON; 404 unknown batch; 409 no workflow or no webhook

@@ -131,6 +131,10 @@ type Emulator struct {
 	forbidden         map[string]struct{}
 	tokens            map[string]time.Time
 	setupAnswer       SetupAnswer
+	// Traits (traits.go), changed only by their setters.
+	listIgnoresFilter bool
+	batchReadNotFound map[string]struct{}
+	setTraits         map[string]*setTrait
 	// authorized counts API requests authorized since the last RevokeTokensEvery revocation.
 	authorized int
 

@@ -94,7 +94,7 @@ func (e *Emulator) handleGetWorkflow(w http.ResponseWriter, _ *http.Request, id 
 // (or absent) removes the header, lastCall/lastError survive a re-setup. A batch with no
 // workflow is 400 (after the 404 and 403 checks, so a forbidden batch reveals nothing). The
 // answer follows the SetupAnswer mode; by default 200 with the stored webhook object (null
-// after a removal).
+// after a removal). FailSets and AnswerAppliedSetsWith act once the workflow is resolved.
 func (e *Emulator) handleSetupWebhook(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
 	wfIDs, bIDs := q["workflowId"], q["batchId"]
@@ -122,7 +122,7 @@ func (e *Emulator) handleSetupWebhook(w http.ResponseWriter, r *http.Request, _ 
 	var wf *workflow
 	if len(bIDs) > 0 {
 		b := e.batches[target]
-		if b == nil {
+		if b == nil || e.batchReadNotFoundLocked(target) {
 			e.mu.Unlock()
 			writeError(w, http.StatusNotFound, "batch "+target+" not found")
 			return
@@ -151,6 +151,12 @@ func (e *Emulator) handleSetupWebhook(w http.ResponseWriter, r *http.Request, _ 
 			return
 		}
 	}
+	traitStatus, apply := e.setOutcomeLocked(wf.id)
+	if !apply {
+		e.mu.Unlock()
+		writeError(w, traitStatus, traitMessage(traitStatus))
+		return
+	}
 	before := wf.hook.doc()
 	if remove {
 		wf.hook = nil
@@ -160,6 +166,10 @@ func (e *Emulator) handleSetupWebhook(w http.ResponseWriter, r *http.Request, _ 
 	stored := wf.hook.doc()
 	mode := e.setupAnswer
 	e.mu.Unlock()
+	if traitStatus != 0 {
+		writeError(w, traitStatus, traitMessage(traitStatus))
+		return
+	}
 
 	switch mode {
 	case SetupAnswerEcho:

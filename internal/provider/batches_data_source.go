@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -98,8 +99,15 @@ func (d *batchesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 
+	// A document that names another project is not this project's, whatever
+	// the server's filter did.
 	var batches []client.Batch
+	foreign := map[string]string{}
 	err := d.data.client.ListBatches(ctx, filter, func(b client.Batch) error {
+		if b.ProjectID != "" && b.ProjectID != filter.ProjectID {
+			foreign[b.ID] = b.ProjectID
+			return nil
+		}
 		batches = append(batches, b)
 		return nil
 	})
@@ -116,15 +124,18 @@ func (d *batchesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 			return
 		}
 		b, err := d.data.client.GetBatch(ctx, batches[i].ID)
-		if err != nil {
-			mu.Lock()
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil:
 			if firstErr == nil {
 				firstErr = err
 			}
-			mu.Unlock()
-			return
+		case b.ProjectID != "" && b.ProjectID != filter.ProjectID:
+			foreign[b.ID] = b.ProjectID
+		default:
+			batches[i].WorkflowID = b.WorkflowID
 		}
-		batches[i].WorkflowID = b.WorkflowID
 	})
 	if err == nil {
 		err = firstErr
@@ -134,6 +145,8 @@ func (d *batchesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 
+	warnForeign(&resp.Diagnostics, webhooks.Target{ProjectID: filter.ProjectID}, foreign)
+	batches = slices.DeleteFunc(batches, func(b client.Batch) bool { _, ok := foreign[b.ID]; return ok })
 	items := make([]attr.Value, len(batches))
 	for i, b := range batches {
 		wf := types.StringNull()

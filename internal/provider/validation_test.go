@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -15,7 +16,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/client"
 )
 
 // runValidator runs v on value at path p.
@@ -51,7 +53,16 @@ func TestValidator_goodAndBadValues(t *testing.T) {
 		{"webhookURL", webhookURL(), false, []row{
 			{"https://hooks.example.com/hook", ""},
 			{"http://127.0.0.1:8080/h?token=abc&x=1", ""},
-			{"HTTPS://HOOKS.EXAMPLE.COM", ""},
+			{"https://HOOKS.EXAMPLE.COM", ""},
+			// The API refuses a url that does not start with "http" (400), so
+			// a scheme in capitals is refused here; "httpS" it takes, and so
+			// does this check: it refuses exactly what the API refuses.
+			{"httpS://h.example.com/", ""},
+			{"HTTPS://HOOKS.EXAMPLE.COM", `must start with "http" in lowercase: the Isahit Lab API refuses any other url (write https:// rather than HTTPS://)`},
+			{"Https://h.example.com/hook", "(write https:// rather than Https://)"},
+			{"HTTP://127.0.0.1:8080/h", "(write http:// rather than HTTP://)"},
+			{"httP://h.example.com/", "(write http:// rather than httP://)"},
+			{"hTTps://h.example.com/", "(write https:// rather than hTTps://)"},
 			{"https://[::1]:443/x", ""},
 			{"https://h.example.com/a%20b", ""},
 			{"https://xn--exmple-cua.com/", ""},
@@ -83,6 +94,7 @@ func TestValidator_goodAndBadValues(t *testing.T) {
 		{"endpointURL", endpointURL(), false, []row{
 			{"https://hub-api.isahit.com/", ""},
 			{"http://127.0.0.1:9999/prefix", ""},
+			{"HTTPS://hub-api.isahit.com/", ""}, // the client, not the API, reads it
 			{"", "must not be empty"},
 			{"localhost:8080", "must be an absolute http:// or https:// URL"},
 			{"https://api.example.com/?tenant=1", "must not have a query (?...): API paths are resolved against the endpoint, which drops its query"},
@@ -96,7 +108,10 @@ func TestValidator_goodAndBadValues(t *testing.T) {
 			{"Bearer abc.def-ghi_123", ""},
 			{"Basic dXNlcjpwYXNz", ""},
 			{"token with inner spaces", ""},
-			{"x", ""},
+			{"abcd", ""},
+			{"x", "must be at least 4 bytes long: a shorter value cannot be masked in logs and error messages, and is guessed in a few tries"},
+			{"ab", "must be at least 4 bytes long"},
+			{"abc", "must be at least 4 bytes long"},
 			{"~!#$%&'*+-.^_`|", ""},
 			{long("Bearer ", maxHeaderLength), ""},
 			{"", "must not be empty"},
@@ -263,6 +278,71 @@ func TestValidator_secretsNeverShown(t *testing.T) {
 	}
 }
 
+// A header too short to be masked (under client.MinSecretLength bytes) is
+// refused, and the message tells nothing of it: not its length, nor where a
+// bad character is in it, whatever else is wrong with it.
+func TestValidator_shortHeaderRefused(t *testing.T) {
+	want := "header_wo (sensitive, not shown): must be at least 4 bytes long: a shorter value cannot be masked in logs and error messages, and is guessed in a few tries."
+	for _, value := range []string{"a", "Q7", "Q7z", "7\n", "a\x00", " ab", "ab ", "\u00e9a", "\n"} {
+		diags := runValidator(headerValue(), path.Root("header_wo"), types.StringValue(value))
+		if len(diags) != 1 || diags[0].Detail() != want {
+			t.Errorf("%q: want %q, got %v", value, want, diags)
+		}
+	}
+	// The shortest header accepted is one the client masks once it has sent
+	// it; one byte less, it would not.
+	env := newTestEnv(t, 1)
+	c, err := client.New(client.Config{Endpoint: env.url, AccessID: testAccessID, SecretKey: testSecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, value := range []string{"abcd", "Q7z!", "Bearer x"} {
+		if diags := runValidator(headerValue(), path.Root("header"), types.StringValue(value)); diags.HasError() {
+			t.Errorf("%q refused: %v", value, diags)
+		}
+		if _, err := c.SetupWebhook(context.Background(), client.Target{BatchID: env.batches[0]},
+			client.WebhookSetting{URL: "https://h.example.com/", Header: &value}); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Redact("<" + value + ">"); got != "<***>" {
+			t.Errorf("header %q accepted, but the client does not mask it: %q", value, got)
+		}
+	}
+}
+
+// The webhook url check refuses every url the API refuses: each url here is
+// sent to the emulator, which plays the API's rule (CONTRACT.md: "url must
+// start with http", 400 otherwise), and a 400 there must be a plan error.
+func TestValidator_webhookURLRefusesWhatTheAPIRefuses(t *testing.T) {
+	env := newTestEnv(t, 1)
+	c, err := client.New(client.Config{Endpoint: env.url, AccessID: testAccessID, SecretKey: testSecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedByAPI := 0
+	for _, u := range []string{
+		"https://h.example.com/", "http://h.example.com/", "httpS://h.example.com/", "https://H.EXAMPLE.COM/",
+		"HTTPS://h.example.com/", "HTTP://h.example.com/", "Https://h.example.com/", "hTTp://h.example.com/", "httP://h.example.com/",
+		"ftp://h.example.com/", "h.example.com/hook", "//h.example.com/", " https://h.example.com/", "",
+	} {
+		_, err := c.SetupWebhook(context.Background(), client.Target{BatchID: env.batches[0]}, client.WebhookSetting{URL: u})
+		apiRefuses := errors.Is(err, client.ErrBadRequest)
+		if err != nil && !apiRefuses {
+			t.Fatalf("%q: %v", u, err)
+		}
+		diags := runValidator(webhookURL(), path.Root("url"), types.StringValue(u))
+		if apiRefuses {
+			refusedByAPI++
+			if !diags.HasError() {
+				t.Errorf("%q: the API refuses it (%v), the plan does not", u, err)
+			}
+		}
+	}
+	if refusedByAPI < 8 {
+		t.Fatalf("the emulator refused only %d urls: is its rule still the API's?", refusedByAPI)
+	}
+}
+
 // Credentials in a URL are masked in every message about it, whatever else
 // is wrong with it.
 func TestValidator_urlCredentialsMasked(t *testing.T) {
@@ -278,6 +358,7 @@ func TestValidator_urlCredentialsMasked(t *testing.T) {
 		"https://alice:hun@ter2@h.example.com/",
 		"https://alice:hunter2@h.example.com:99999/",
 		"https://alice:hunter2@/hook",
+		"HTTPS://alice:hunter2@h.example.com/",
 	}
 	for _, c := range []struct {
 		v      validator.String
@@ -340,7 +421,9 @@ type planErrorCase struct {
 }
 
 // runPlanErrors plans each case and checks it fails with the error, before
-// any API call.
+// any API call: the emulator must have received no request at all once the
+// test case is over. (Not in CheckDestroy: terraform-plugin-testing calls it
+// only when the state holds resources, and a refused plan creates none.)
 func runPlanErrors(t *testing.T, cases []planErrorCase, parallel bool) {
 	t.Helper()
 	for _, tc := range cases {
@@ -360,15 +443,7 @@ func runPlanErrors(t *testing.T, cases []planErrorCase, parallel bool) {
 				PlanOnly:        true,
 			}
 			var seen atomic.Bool
-			tcase := resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy: func(*terraform.State) error {
-					if n := env.emu.TotalCalls(); n != 0 {
-						return fmt.Errorf("bad input reached the API: %d calls", n)
-					}
-					return nil
-				},
-			}
+			tcase := resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories}
 			if tc.secret == "" {
 				step.ExpectError = want
 			} else {
@@ -394,6 +469,11 @@ func runPlanErrors(t *testing.T, cases []planErrorCase, parallel bool) {
 			}
 			if tc.secret != "" && !seen.Load() {
 				t.Fatalf("plan did not fail with %s", want)
+			}
+			// resource.Test has returned (after t.Parallel's wait, for a
+			// parallel case): every Terraform command of the case has run.
+			if n := env.emu.TotalCalls(); n != 0 {
+				t.Fatalf("bad input reached the API: %d calls %v", n, env.emu.Calls())
 			}
 		})
 	}
@@ -458,7 +538,7 @@ func TestAccValidation_planTimeErrors(t *testing.T) {
 			want: `workflow_id = "6650c1f2a9b4000000000003\n": must be a 24-character`},
 		{name: "batch and workflow", config: webhook(fmt.Sprintf("batch_id = %q\nworkflow_id = %q\n%s", b, w, okURL)),
 			want: `These attributes cannot be configured together: [batch_id,workflow_id]`},
-		{name: "header and header_wo", config: webhook(okURL + "\nheader = \"a\"\nheader_wo = \"b\""),
+		{name: "header and header_wo", config: webhook(okURL + "\nheader = \"Bearer a\"\nheader_wo = \"Bearer b\""),
 			want: `These attributes cannot be configured together: [header,header_wo]`},
 		{name: "header_wo_version alone", config: webhook(okURL + "\nheader_wo_version = \"1\""),
 			want: `Attribute "header_wo" must be specified when "header_wo_version" is specified`},
@@ -608,6 +688,16 @@ func TestAccValidation_webhookResource(t *testing.T) {
 			vars: config.Variables{"secret": config.StringVariable("Bearer h3ader-S3cret\n")}, secret: "h3ader-S3cret",
 			want: `header_wo (sensitive, not shown): contains a line feed at byte 21 of 21`},
 		{name: "header_wo empty", config: webhookRes(okURL + "\nheader_wo = \"\""), want: `header_wo = "": must not be empty`},
+		{name: "header too short", config: secretHeader("header"),
+			vars: config.Variables{"secret": config.StringVariable("Q7z")}, secret: "Q7z",
+			want: `header (sensitive, not shown): must be at least 4 bytes long: a shorter value cannot be masked in logs and error messages, and is guessed in a few tries`},
+		{name: "header_wo too short", config: secretHeader("header_wo"),
+			vars: config.Variables{"secret": config.StringVariable("k9")}, secret: "k9",
+			want: `header_wo (sensitive, not shown): must be at least 4 bytes long`},
+		{name: "url upper-case scheme", config: webhookRes(`url = "HTTPS://hooks.example.com/hook"`),
+			want: `url = "HTTPS://hooks.example.com/hook": must start with "http" in lowercase: the Isahit Lab API refuses any other url (write https:// rather than HTTPS://)`},
+		{name: "url mixed-case scheme", config: webhookRes(`url = "Http://hooks.example.com/hook"`),
+			want: `url = "Http://hooks.example.com/hook": must start with "http" in lowercase: the Isahit Lab API refuses any other url (write http:// rather than Http://)`},
 		{name: "header_wo_version empty", config: webhookRes(okURL + "\nheader_wo = \"Bearer x\"\nheader_wo_version = \"\""),
 			want: `header_wo_version = "": must not be empty`},
 		{name: "header_wo_version with newline", config: webhookRes(okURL + "\nheader_wo = \"Bearer x\"\nheader_wo_version = \"2\\n\""),

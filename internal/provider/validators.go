@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/client"
 )
 
 // Plan-time checks. Each error names the attribute (by its path) and shows
@@ -26,6 +28,11 @@ const (
 	// maxURLLength: 2048 is the longest URL that every common browser, proxy
 	// and server accepts; the API stores and replays it on every delivery.
 	maxURLLength = 2048
+	// minHeaderLength: a shorter header cannot be masked in logs and
+	// errors (the client masks secrets of at least this many bytes, and
+	// withholds a server message quoting a shorter one); it is also no
+	// secret, being guessed in a few tries. The API itself takes any string.
+	minHeaderLength = client.MinSecretLength
 	// maxHeaderLength: servers commonly refuse a header line over 8 KiB
 	// (nginx, Apache) and Node.js a header block over 16 KiB, so a longer
 	// Authorization value would make every delivery fail.
@@ -56,6 +63,10 @@ func checkObjectID(s string) string {
 // urlRules are what a strict URL check allows beyond the common rules.
 type urlRules struct {
 	allowQuery bool
+	// lowerHTTP refuses a URL that does not begin with a lowercase "http",
+	// exactly as the Isahit Lab API refuses a webhook url (400 "url must
+	// start with http"), although a scheme is case-insensitive.
+	lowerHTTP bool
 	// credentialsHint says where credentials go instead of the URL.
 	credentialsHint string
 	// queryHint says why a query is refused.
@@ -66,6 +77,7 @@ type urlRules struct {
 func checkWebhookURL(s string) string {
 	return checkStrictURL(s, urlRules{
 		allowQuery:      true,
+		lowerHTTP:       true,
 		credentialsHint: "put the receiver's credentials in header or header_wo, which Isahit Lab sends as the Authorization header",
 	})
 }
@@ -104,6 +116,12 @@ func checkStrictURL(s string, rules urlRules) string {
 	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" {
 		return "must be an absolute http:// or https:// URL"
 	}
+	if rules.lowerHTTP && !strings.HasPrefix(s, "http") {
+		// u.Scheme is lowercased by url.Parse: quote the scheme as written.
+		scheme := s[:len(u.Scheme)]
+		return fmt.Sprintf("must start with \"http\" in lowercase: the Isahit Lab API refuses any other url (write %s:// rather than %s://)",
+			strings.ToLower(scheme), scheme)
+	}
 	if u.User != nil {
 		return "must not contain credentials (user:password@ before the host): they would be sent in clear and written to logs; " + rules.credentialsHint
 	}
@@ -138,6 +156,11 @@ func urlParseError(s string, err error) string {
 func checkHeaderValue(s string) string {
 	if s == "" {
 		return "must not be empty"
+	}
+	if len(s) < minHeaderLength {
+		// First, so that no message tells the length of so short a value
+		// (or where in it a bad character is): it would tell much of it.
+		return fmt.Sprintf("must be at least %d bytes long: a shorter value cannot be masked in logs and error messages, and is guessed in a few tries", minHeaderLength)
 	}
 	if len(s) > maxHeaderLength {
 		return fmt.Sprintf("is %d bytes long; at most %d are allowed (servers refuse longer header lines)", len(s), maxHeaderLength)
@@ -348,12 +371,13 @@ func objectID() validator.String {
 	return stringCheck{description: "value must be a 24-hex-digit Isahit Lab id", check: checkObjectID}
 }
 
-// webhookURL checks a webhook url: an absolute http(s) URL with a host, at
-// most 2048 characters, without whitespace, control or non-ASCII characters,
+// webhookURL checks a webhook url: an absolute http(s) URL with a host,
+// starting with a lowercase "http" as the API requires, at most 2048
+// characters, without whitespace, control or non-ASCII characters,
 // credentials (user:password@) or a fragment. A query is allowed.
 func webhookURL() validator.String {
 	return stringCheck{
-		description: fmt.Sprintf("value must be an absolute http or https URL of at most %d ASCII characters, without whitespace, credentials or fragment", maxURLLength),
+		description: fmt.Sprintf("value must be an absolute http or https URL starting with a lowercase \"http\", of at most %d ASCII characters, without whitespace, credentials or fragment", maxURLLength),
 		check:       checkWebhookURL,
 	}
 }
@@ -368,12 +392,13 @@ func endpointURL() validator.String {
 }
 
 // headerValue checks header and header_wo, the Authorization value of each
-// delivery: not empty, at most 8192 bytes, printable ASCII only (no CR, LF,
-// NUL, tab or other control character) and no space at either end. The
-// value is never shown.
+// delivery: at least 4 bytes (a shorter one cannot be masked) and at most
+// 8192, printable ASCII only (no CR, LF, NUL, tab or other control
+// character) and no space at either end. The value is never shown, nor the
+// length of a value too short.
 func headerValue() validator.String {
 	return stringCheck{
-		description: fmt.Sprintf("value must be non-empty printable ASCII of at most %d bytes, without spaces at either end", maxHeaderLength),
+		description: fmt.Sprintf("value must be printable ASCII of %d to %d bytes, without spaces at either end", minHeaderLength, maxHeaderLength),
 		check:       checkHeaderValue,
 		secret:      true,
 	}

@@ -91,6 +91,7 @@ func (l *webhookListResource) List(ctx context.Context, req list.ListRequest, st
 		diags.AddWarning("Some webhooks could not be read",
 			fmt.Sprintf("Listing the webhooks of project %s: %s\n\nThey are missing from the results.", projectID, describe(rerr)))
 	}
+	warnForeign(&diags, webhooks.Target{ProjectID: projectID}, res.Foreign)
 	if n := len(res.NoWorkflow); n > 0 {
 		diags.AddWarning("Batches without a workflow skipped",
 			fmt.Sprintf("%d batch(es) of project %s have no workflow, so they cannot carry a webhook: %s", n, projectID, webhooks.FirstFew(res.NoWorkflow, 5)))

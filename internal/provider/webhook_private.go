@@ -160,14 +160,43 @@ func (set workflowSet) contains() func(workflowID string) bool {
 // knownInStep is what an update may skip: for a converging update (the
 // webhook unchanged), the workflows the last refresh found in step; for the
 // retry of a change that failed midway, those that change already reached.
-func (rec privateRecord) knownInStep(changed bool, want string) func(workflowID string) bool {
+// Never in header_wo mode for a change: the fingerprint cannot cover the
+// write-only value, which may differ from the one the failed attempt sent,
+// and no refresh could ever see the difference.
+func (rec privateRecord) knownInStep(changed bool, plan *webhookModel) func(workflowID string) bool {
 	switch {
 	case !changed:
 		return rec.InStep.contains()
-	case rec.Pending != nil && rec.Pending.Want == want:
+	case plan.HeaderMode.ValueString() == headerWriteOnly:
+		return nil
+	case rec.Pending != nil && rec.Pending.Want == fingerprint(plan):
 		return rec.Pending.InStep.contains()
 	}
 	return nil
+}
+
+// stillHeld keeps, of a pending change, the workflows that a refresh found
+// still holding its url (urls: workflow to url held); nil when none does,
+// or when the refresh read no workflow.
+func (p *pendingChange) stillHeld(urls map[string]string) *pendingChange {
+	if p == nil {
+		return nil
+	}
+	url, _, _ := strings.Cut(p.Want, "\x00")
+	reached := p.InStep.contains()
+	if reached == nil {
+		return nil
+	}
+	var held []string
+	for w, u := range urls {
+		if u == url && reached(w) {
+			held = append(held, w)
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	return &pendingChange{Want: p.Want, InStep: newWorkflowSet(held)}
 }
 
 // fingerprint identifies the webhook a model asks for, without any

@@ -242,14 +242,14 @@ func TestAccWebhook_emptyProjectThenFirstBatch(t *testing.T) {
 	})
 }
 
-// header_mode = "adopted" keeps a header set outside Terraform, on create
-// and across a url change, without reading it into state; a header_mode
-// that contradicts header or header_wo is refused at plan time.
+// header_mode = "adopted" keeps a header set outside Terraform where it came
+// with this resource's url: the url it sends, or one it set (after a url
+// change). The header is never read into state.
 func TestAccWebhook_adoptedHeaderIsKept(t *testing.T) {
 	env := newTestEnv(t, 2)
 	b := env.batches[0]
 	const theirs = "Bearer set-outside-terraform-5c1d"
-	env.emu.SetWebhook(env.workflowOf(t, b), "https://old.example.com/", strPtr(theirs))
+	env.emu.SetWebhook(env.workflowOf(t, b), "https://hooks.example.com/a", strPtr(theirs))
 	adopted := func(url string) string { return batchConfig(env, b, url, `header_mode = "adopted"`) }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -260,7 +260,7 @@ func TestAccWebhook_adoptedHeaderIsKept(t *testing.T) {
 				ExpectError: wrapped(`header_mode = "header" does not match the header arguments, which give "none"`),
 			},
 			{
-				Config:      batchConfig(env, b, "https://hooks.example.com/a", "header_mode = \"adopted\"\n  header = \"x\""),
+				Config:      batchConfig(env, b, "https://hooks.example.com/a", "header_mode = \"adopted\"\n  header = \"x-hdr\""),
 				PlanOnly:    true,
 				ExpectError: wrapped(`header_mode = "adopted" does not match the header arguments, which give "header"`),
 			},

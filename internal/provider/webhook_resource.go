@@ -68,18 +68,18 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
 			},
 			"url": schema.StringAttribute{
-				MarkdownDescription: "The URL Isahit Lab POSTs to: an absolute `http://` or `https://` URL. Updated in place.",
+				MarkdownDescription: "The URL Isahit Lab POSTs to: an absolute `http://` or `https://` URL, starting with `http` in lowercase (the API refuses `HTTPS://...`), without credentials (`user:password@`) or fragment, at most 2048 characters. Updated in place.",
 				Required:            true,
 				Validators:          []validator.String{webhookURL()},
 			},
 			"header": schema.StringAttribute{
-				MarkdownDescription: "Value Isahit Lab sends as the `Authorization` header of each call. Stored in state (marked sensitive); use `header_wo` to keep it out of state.",
+				MarkdownDescription: "Value Isahit Lab sends as the `Authorization` header of each call: 4 to 8192 bytes of printable ASCII, without a space at either end (a shorter value could not be masked in logs and error messages). Stored in state (marked sensitive); use `header_wo` to keep it out of state.",
 				Optional:            true,
 				Sensitive:           true,
 				Validators:          []validator.String{headerValue()},
 			},
 			"header_wo": schema.StringAttribute{
-				MarkdownDescription: "Write-only twin of `header` (Terraform 1.11 or later): never stored in state or plan. " +
+				MarkdownDescription: "Write-only twin of `header` (Terraform 1.11 or later): never stored in state or plan; the same rules apply (4 to 8192 bytes of printable ASCII). " +
 					"Sent when the resource is created, when the url, the header mode or `header_wo_version` changes, and when batches out of step are set. Conflicts with `header`.",
 				Optional:   true,
 				Sensitive:  true,
@@ -157,7 +157,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	defer cancel()
 	ctx = maskHeader(ctx, config.HeaderWO, plan.Header)
 
-	want := wantToSend(&plan, &config)
+	want := wantToSend(&plan, &config, privateRecord{})
 	o := scopeOf(plan.Scope.ValueString()).set(ctx, r.engine(), &plan, want, nil)
 	resp.Diagnostics.Append(o.diags...)
 	if o.failed() && !o.sent {
@@ -202,6 +202,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	rec.setInStep(o.inStep)
 	rec.Why = o.why
+	rec.Pending = rec.Pending.stillHeld(o.urls) // a reached workflow may have been reverted since
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &state, rec)...)
 }
 
@@ -227,8 +228,8 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 
 	rec := readPrivate(ctx, req.Private, &state)
 	changed := webhookChanged(&plan, &state)
-	known := rec.knownInStep(changed, fingerprint(&plan))
-	want := wantToSend(&plan, &config)
+	known := rec.knownInStep(changed, &plan)
+	want := wantToSend(&plan, &config, rec)
 	next := plan
 	o := scopeOf(state.Scope.ValueString()).set(ctx, r.engine(), &next, want, known)
 	resp.Diagnostics.Append(o.diags...)

@@ -144,16 +144,16 @@ func TestAccWebhook_workflowScope(t *testing.T) {
 				Check: env.serverHolds(t, env.batches[0], "http://receiver.internal:8080/hook", ""),
 			},
 			{
-				Config:           workflowConfig(env, w1, "http://receiver.internal:8080/hook", `header = "k"`),
+				Config:           workflowConfig(env, w1, "http://receiver.internal:8080/hook", `header = "k-key"`),
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionUpdate),
-				Check:            env.serverHolds(t, env.batches[0], "http://receiver.internal:8080/hook", "k"),
+				Check:            env.serverHolds(t, env.batches[0], "http://receiver.internal:8080/hook", "k-key"),
 			},
 			{
-				Config:           workflowConfig(env, w2, "http://receiver.internal:8080/hook", `header = "k"`),
+				Config:           workflowConfig(env, w2, "http://receiver.internal:8080/hook", `header = "k-key"`),
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionDestroyBeforeCreate),
 				Check: resource.ComposeTestCheckFunc(
 					env.serverHolds(t, env.batches[0], "", ""),
-					env.serverHolds(t, env.batches[1], "http://receiver.internal:8080/hook", "k"),
+					env.serverHolds(t, env.batches[1], "http://receiver.internal:8080/hook", "k-key"),
 				),
 			},
 		},
@@ -178,7 +178,7 @@ func TestAccWebhook_projectScope(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig:        env.emu.ResetCalls,
-				Config:           projectConfig(env, "https://hooks.example.com/all", `header = "h"`),
+				Config:           projectConfig(env, "https://hooks.example.com/all", `header = "h-hdr"`),
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionCreate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					str("id", env.project),
@@ -187,7 +187,7 @@ func TestAccWebhook_projectScope(t *testing.T) {
 					str("scope", "project"),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("workflow_id"), knownvalue.Null()),
 				},
-				Check: resource.ComposeTestCheckFunc(holdAll("https://hooks.example.com/all", "h"),
+				Check: resource.ComposeTestCheckFunc(holdAll("https://hooks.example.com/all", "h-hdr"),
 					func(*terraform.State) error {
 						// Three distinct workflows: set once each, never by batch.
 						calls := env.emu.Calls()
@@ -198,9 +198,9 @@ func TestAccWebhook_projectScope(t *testing.T) {
 					}),
 			},
 			{
-				Config:           projectConfig(env, "https://hooks.example.com/v2", `header = "h"`),
+				Config:           projectConfig(env, "https://hooks.example.com/v2", `header = "h-hdr"`),
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionUpdate),
-				Check:            holdAll("https://hooks.example.com/v2", "h"),
+				Check:            holdAll("https://hooks.example.com/v2", "h-hdr"),
 			},
 			{
 				Config:           projectConfig(env, "https://hooks.example.com/v2", `on_destroy = "keep"`),
@@ -328,7 +328,7 @@ func TestAccWebhook_drift(t *testing.T) {
 
 func TestAccWebhook_projectDriftAndNewBatch(t *testing.T) {
 	env := newTestEnv(t, 3)
-	cfg := projectConfig(env, "https://hooks.example.com/p", `header = "h"`)
+	cfg := projectConfig(env, "https://hooks.example.com/p", `header = "h-hdr"`)
 	var added string
 	outOfStep := func(n int64) plancheck.PlanCheck {
 		return plancheck.ExpectKnownValue(addr, tfjsonpath.New("out_of_step"), knownvalue.Int64Exact(n))
@@ -353,7 +353,7 @@ func TestAccWebhook_projectDriftAndNewBatch(t *testing.T) {
 				},
 				Check: resource.ComposeTestCheckFunc(
 					func(s *terraform.State) error {
-						return env.serverHolds(t, added, "https://hooks.example.com/p", "h")(s)
+						return env.serverHolds(t, added, "https://hooks.example.com/p", "h-hdr")(s)
 					},
 					func(*terraform.State) error {
 						// The plan's refresh read the 4 workflows; apply sets only the new batch's and reads
@@ -370,7 +370,7 @@ func TestAccWebhook_projectDriftAndNewBatch(t *testing.T) {
 			{
 				// url and header changed outside on two batches
 				PreConfig: func() {
-					env.emu.SetWebhook(env.workflowOf(t, env.batches[0]), "https://elsewhere.example.com/", strPtr("h"))
+					env.emu.SetWebhook(env.workflowOf(t, env.batches[0]), "https://elsewhere.example.com/", strPtr("h-hdr"))
 					env.emu.SetWebhook(env.workflowOf(t, env.batches[1]), "https://hooks.example.com/p", strPtr("other"))
 				},
 				Config:   cfg,
@@ -383,8 +383,8 @@ func TestAccWebhook_projectDriftAndNewBatch(t *testing.T) {
 				Config:           cfg,
 				ConfigPlanChecks: planChecks(plancheck.ResourceActionUpdate),
 				Check: resource.ComposeTestCheckFunc(
-					env.serverHolds(t, env.batches[0], "https://hooks.example.com/p", "h"),
-					env.serverHolds(t, env.batches[1], "https://hooks.example.com/p", "h"),
+					env.serverHolds(t, env.batches[0], "https://hooks.example.com/p", "h-hdr"),
+					env.serverHolds(t, env.batches[1], "https://hooks.example.com/p", "h-hdr"),
 				),
 			},
 		},
@@ -395,7 +395,7 @@ func TestAccWebhook_import(t *testing.T) {
 	env := newTestEnv(t, 2)
 	b := env.batches[0]
 	// A webhook that exists before Terraform knows it.
-	env.emu.SetWebhook(env.workflowOf(t, b), "https://pre.example.com/b", strPtr("tok"))
+	env.emu.SetWebhook(env.workflowOf(t, b), "https://pre.example.com/b", strPtr("tok-en"))
 
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -403,7 +403,7 @@ func TestAccWebhook_import(t *testing.T) {
 			{
 				// import {} block: the header on the server is never read into
 				// state, so a configured one is sent once: an update.
-				Config:             batchConfig(env, b, "https://pre.example.com/b", `header = "tok"`),
+				Config:             batchConfig(env, b, "https://pre.example.com/b", `header = "tok-en"`),
 				ResourceName:       addr,
 				ImportState:        true,
 				ImportStateKind:    resource.ImportBlockWithID,
@@ -417,7 +417,7 @@ func TestAccWebhook_import(t *testing.T) {
 				},
 			},
 			{
-				Config:        batchConfig(env, b, "https://pre.example.com/b", `header = "tok"`),
+				Config:        batchConfig(env, b, "https://pre.example.com/b", `header = "tok-en"`),
 				ResourceName:  addr,
 				ImportState:   true,
 				ImportStateId: env.project + "/" + b,
@@ -473,7 +473,7 @@ func TestAccWebhook_importWorkflowBlock(t *testing.T) {
 func TestAccWebhook_importRoundTrip(t *testing.T) {
 	env := newTestEnv(t, 2)
 	for name, cfg := range map[string]string{
-		"batch":    batchConfig(env, env.batches[0], "https://rt.example.com/", `header = "x"`),
+		"batch":    batchConfig(env, env.batches[0], "https://rt.example.com/", `header = "x-hdr"`),
 		"workflow": workflowConfig(env, env.workflowOf(t, env.batches[1]), "https://rt.example.com/w", ""),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -494,9 +494,9 @@ func TestAccWebhook_importRoundTrip(t *testing.T) {
 func TestAccWebhook_importProject(t *testing.T) {
 	env := newTestEnv(t, 3)
 	for _, b := range env.batches {
-		env.emu.SetWebhook(env.workflowOf(t, b), "https://pre.example.com/p", strPtr("t"))
+		env.emu.SetWebhook(env.workflowOf(t, b), "https://pre.example.com/p", strPtr("t-hdr"))
 	}
-	cfg := projectConfig(env, "https://pre.example.com/p", `header = "t"`)
+	cfg := projectConfig(env, "https://pre.example.com/p", `header = "t-hdr"`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{

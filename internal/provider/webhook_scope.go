@@ -62,6 +62,9 @@ type outcome struct {
 	inStep []string
 	// why says which batches are out of step and why (project scope).
 	why string
+	// urls maps each workflow a refresh read to the url it holds (project
+	// scope).
+	urls map[string]string
 }
 
 func (o outcome) failed() bool { return o.diags.HasError() }
@@ -108,8 +111,11 @@ type engine struct {
 }
 
 // wantToSend is the webhook apply sends: the url, and the header of the
-// configured mode (a write-only value lives only in the configuration).
-func wantToSend(plan, config *webhookModel) webhooks.Want {
+// configured mode (a write-only value lives only in the configuration). An
+// adopted header is kept only where it came with a url this resource owns
+// or the url it sends: a header that came with another receiver's url is
+// that receiver's secret.
+func wantToSend(plan, config *webhookModel, rec privateRecord) webhooks.Want {
 	w := webhooks.Want{URL: plan.URL.ValueString(), HeaderKnown: true}
 	switch plan.HeaderMode.ValueString() {
 	case headerAttribute:
@@ -117,9 +123,20 @@ func wantToSend(plan, config *webhookModel) webhooks.Want {
 	case headerWriteOnly:
 		w.Header = config.HeaderWO.ValueStringPointer()
 	case headerAdopted:
-		w.KeepHeader = true
+		w.KeepHeaderOf = func(url string) bool { return url == w.URL || rec.owns(url) }
 	}
 	return w
+}
+
+// warnHeaderDropped says where header_mode = "adopted" sent no header: the
+// workflow's header came with someone else's url.
+func warnHeaderDropped(diags *diag.Diagnostics, t webhooks.Target, workflows []string) {
+	if len(workflows) == 0 {
+		return
+	}
+	diags.AddWarning("Header not kept",
+		fmt.Sprintf("header_mode = %q keeps a header only where it came with a url this resource set or adopted. On %d workflow(s) of %s the header came with another url, someone else's receiver, so the webhook was set there without a header: %s",
+			headerAdopted, len(workflows), t, webhooks.FirstFew(workflows, 5)))
 }
 
 // headerModeMatches refuses, at plan time, a header_mode that says

@@ -50,7 +50,8 @@ func (p projectScope) set(ctx context.Context, e engine, m *webhookModel, want w
 		o.diags.AddError("Cannot set the webhooks", fmt.Sprintf("Setting the webhooks of %s failed: %s", t, describe(err)))
 		return o
 	}
-	warnNoWorkflow(&o.diags, t, res.Coverage)
+	warnSkipped(&o.diags, t, res.Coverage)
+	warnHeaderDropped(&o.diags, t, res.HeaderDropped)
 	p.count(m, res.Coverage, len(res.OutOfStep()))
 	m.setFacts(ctx, res.Facts, &o.diags)
 	for w := range res.InStep {
@@ -85,13 +86,14 @@ func (p projectScope) read(ctx context.Context, e engine, m *webhookModel, want 
 		o.diags.AddWarning("Some webhooks could not be read",
 			fmt.Sprintf("Reading the webhooks of %s: %s\n\nThey count as out of step.", t, describe(rerr)))
 	}
-	warnNoWorkflow(&o.diags, t, res.Coverage)
+	warnSkipped(&o.diags, t, res.Coverage)
 	p.count(m, res.Coverage, len(res.OutOfStep()))
 	m.setFacts(ctx, res.Facts, &o.diags)
 	for w := range res.InStep {
 		o.inStep = append(o.inStep, w)
 	}
 	o.why = whySummary(res)
+	o.urls = res.URLs
 	return o
 }
 
@@ -132,7 +134,7 @@ func (p projectScope) inspect(ctx context.Context, e engine, m *webhookModel) ou
 	}
 	m.URL = types.StringValue(res.Held.URL)
 	m.HeaderMode = adoptedHeaderMode(res.Held)
-	warnNoWorkflow(&o.diags, t, res.Coverage)
+	warnSkipped(&o.diags, t, res.Coverage)
 	p.count(m, res.Coverage, len(res.OutOfStep()))
 	m.setFacts(ctx, res.Facts, &o.diags)
 	for w := range res.InStep {
@@ -151,6 +153,37 @@ func (projectScope) count(m *webhookModel, cov webhooks.Coverage, outOfStep int)
 	m.WorkflowID = types.StringNull()
 	m.BatchCount = types.Int64Value(int64(len(cov.Batches) + len(cov.Unreadable)))
 	m.OutOfStep = types.Int64Value(int64(outOfStep))
+}
+
+// warnSkipped warns of the batches a project-scope walk skipped: those
+// without a workflow, and those the API returned that name another project.
+func warnSkipped(diags *diag.Diagnostics, t webhooks.Target, cov webhooks.Coverage) {
+	warnNoWorkflow(diags, t, cov)
+	warnForeign(diags, t, cov.Foreign)
+}
+
+// warnForeign names the batch documents that the API returned for a project
+// but that belong to another: never set, cleared or counted.
+func warnForeign(diags *diag.Diagnostics, t webhooks.Target, foreign map[string]string) {
+	if len(foreign) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(foreign))
+	for b := range foreign {
+		ids = append(ids, b)
+	}
+	slices.Sort(ids)
+	named := make([]string, 0, 3)
+	for _, b := range ids[:min(3, len(ids))] {
+		named = append(named, fmt.Sprintf("%s (project %s)", b, foreign[b]))
+	}
+	more := ""
+	if n := len(ids) - len(named); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	diags.AddWarning("Batches of another project skipped",
+		fmt.Sprintf("Asked for the batches of %s, the API also returned %d batch(es) of another project; they are not covered (nothing is set on or cleared from them): %s%s",
+			t, len(ids), strings.Join(named, ", "), more))
 }
 
 func warnNoWorkflow(diags *diag.Diagnostics, t webhooks.Target, cov webhooks.Coverage) {

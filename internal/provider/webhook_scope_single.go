@@ -53,6 +53,7 @@ func (s singleScope) set(ctx context.Context, e engine, m *webhookModel, want we
 	t := s.target(m)
 	res, err := webhooks.Set(ctx, e.c, t, want, nil, e.opts)
 	o := outcome{sent: res.Sent > 0}
+	warnHeaderDropped(&o.diags, t, res.HeaderDropped)
 	if err == nil {
 		err = res.Err()
 	}
@@ -137,6 +138,7 @@ func (s singleScope) clear(ctx context.Context, e engine, m *webhookModel, owned
 func clearTarget(ctx context.Context, e engine, t webhooks.Target, owned func(string) bool) diag.Diagnostics {
 	res, err := webhooks.Clear(ctx, e.c, t, owned, e.opts)
 	var diags diag.Diagnostics
+	warnForeign(&diags, t, res.Foreign)
 	if foreign := res.ForeignBatches(); len(foreign) > 0 {
 		diags.AddWarning("Webhooks left in place",
 			fmt.Sprintf("%d of the webhooks of %s now hold a url this resource never set; someone else owns them, so destroy left them alone: %s",

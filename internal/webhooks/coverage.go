@@ -39,6 +39,9 @@ type Coverage struct {
 	Unreadable map[string]error
 	// Names maps the project's batches to their names, for messages.
 	Names map[string]string
+	// Foreign maps the batches the API returned for the project but which
+	// name another project to that project: never covered.
+	Foreign map[string]string
 }
 
 // batchesOf lists the covered batches whose workflow is in the set.
@@ -85,69 +88,156 @@ func cover(ctx context.Context, c *client.Client, t Target, opts Options) (Cover
 }
 
 func coverProject(ctx context.Context, c *client.Client, projectID string, opts Options) (Coverage, error) {
-	if _, err := c.GetProject(ctx, projectID); err != nil {
-		if errors.Is(err, client.ErrNotFound) {
-			return Coverage{}, goneError{fmt.Sprintf("project %s no longer exists (the API answered 404)", projectID)}
-		}
-		return Coverage{}, fmt.Errorf("reading project %s: %w", projectID, err)
+	w, err := walkProject(ctx, c, projectID, opts)
+	if err != nil {
+		return Coverage{}, err
 	}
-	cov := Coverage{Batches: map[string]string{}, Unreadable: map[string]error{}, Names: map[string]string{}}
+	cov := Coverage{
+		Batches: make(map[string]string, len(w.batches)), Names: make(map[string]string, len(w.batches)),
+		NoWorkflow: w.noWorkflow, Unreadable: w.unreadable, Foreign: w.foreign,
+	}
 	seen := map[string]bool{}
-	add := func(batchID, workflowID string) {
-		cov.Batches[batchID] = workflowID
-		if !seen[workflowID] {
-			seen[workflowID] = true
-			cov.Workflows = append(cov.Workflows, workflowID)
-		}
-	}
-	var missing []string
-	err := c.ListBatches(ctx, client.BatchFilter{ProjectID: projectID}, func(b client.Batch) error {
+	for i, b := range w.batches {
 		if b.Name != "" {
 			cov.Names[b.ID] = b.Name
 		}
-		if b.WorkflowID != "" {
-			add(b.ID, b.WorkflowID)
-		} else {
-			missing = append(missing, b.ID)
+		wf := w.workflowOf[i]
+		if wf == "" {
+			continue
 		}
+		cov.Batches[b.ID] = wf
+		if !seen[wf] {
+			seen[wf] = true
+			cov.Workflows = append(cov.Workflows, wf)
+		}
+	}
+	return cov, nil
+}
+
+// projectWalk is one pass over a project's batches, in list order.
+type projectWalk struct {
+	batches    []BatchRef
+	workflowOf []string // by index of batches; "" for none or unknown
+	noWorkflow []string
+	unreadable map[string]error
+	foreign    map[string]string
+}
+
+// walkProject lists a project's batches once (B2) and reads a batch (B1)
+// only when its list document leaves the workflow out. A document that
+// names another project is never the project's, whatever the filter did: it
+// goes to foreign, so nothing is set on or cleared from another project's
+// workflows. A batch the list returns but whose read answers 404 is an
+// error, unless a second listing confirms it was deleted meanwhile: only a
+// 404 the project agrees with means "gone".
+func walkProject(ctx context.Context, c *client.Client, projectID string, opts Options) (projectWalk, error) {
+	if _, err := c.GetProject(ctx, projectID); err != nil {
+		if errors.Is(err, client.ErrNotFound) {
+			return projectWalk{}, goneError{fmt.Sprintf("project %s no longer exists (the API answered 404)", projectID)}
+		}
+		return projectWalk{}, fmt.Errorf("reading project %s: %w", projectID, err)
+	}
+	w := projectWalk{unreadable: map[string]error{}, foreign: map[string]string{}}
+	var missing []int // indexes of batches whose document has no workflow
+	err := c.ListBatches(ctx, client.BatchFilter{ProjectID: projectID}, func(b client.Batch) error {
+		if b.ProjectID != "" && b.ProjectID != projectID {
+			w.foreign[b.ID] = b.ProjectID
+			return nil
+		}
+		if b.WorkflowID == "" {
+			missing = append(missing, len(w.batches))
+		}
+		w.batches = append(w.batches, BatchRef{ID: b.ID, Name: b.Name})
+		w.workflowOf = append(w.workflowOf, b.WorkflowID)
 		return nil
 	})
 	if err != nil {
-		return Coverage{}, fmt.Errorf("listing the batches of project %s: %w", projectID, err)
+		return projectWalk{}, fmt.Errorf("listing the batches of project %s: %w", projectID, err)
 	}
 	if len(missing) == 0 {
-		return cov, nil
+		return w, nil
 	}
 
 	// The list documents left the workflow out (or the batch has none): ask
 	// each batch.
 	tflog.Debug(ctx, "batch documents without workflow; reading them one by one", map[string]any{"batches": len(missing)})
-	found := make([]string, len(missing))
 	var mu sync.Mutex
+	var notFound []string
 	err = Each(ctx, opts.workers(), len(missing), func(ctx context.Context, i int) {
-		b, err := c.GetBatch(ctx, missing[i])
+		id := w.batches[missing[i]].ID
+		b, err := c.GetBatch(ctx, id)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
 		case errors.Is(err, client.ErrNotFound):
-			// Deleted since the list: no longer the project's.
+			notFound = append(notFound, id)
 		case err != nil:
-			cov.Unreadable[missing[i]] = err
+			w.unreadable[id] = err
+		case b.ProjectID != "" && b.ProjectID != projectID:
+			w.foreign[id] = b.ProjectID
 		case b.WorkflowID == "":
-			cov.NoWorkflow = append(cov.NoWorkflow, missing[i])
+			w.noWorkflow = append(w.noWorkflow, id)
 		default:
-			found[i] = b.WorkflowID
+			w.workflowOf[missing[i]] = b.WorkflowID
 		}
 	})
 	if err != nil {
-		return Coverage{}, err
+		return projectWalk{}, err
 	}
-	for i, id := range missing {
-		if found[i] != "" {
-			add(id, found[i])
+	gone := map[string]bool{}
+	for id := range w.foreign {
+		gone[id] = true
+	}
+	if len(notFound) > 0 {
+		if err := confirmDeleted(ctx, c, projectID, notFound); err != nil {
+			return projectWalk{}, err
+		}
+		for _, id := range notFound {
+			gone[id] = true
 		}
 	}
-	return cov, nil
+	w.drop(gone)
+	return w, nil
+}
+
+// drop removes the batches found not to be the project's, in one pass.
+func (w *projectWalk) drop(ids map[string]bool) {
+	if len(ids) == 0 {
+		return
+	}
+	n := 0
+	for i, b := range w.batches {
+		if !ids[b.ID] {
+			w.batches[n], w.workflowOf[n] = b, w.workflowOf[i]
+			n++
+		}
+	}
+	w.batches, w.workflowOf = w.batches[:n], w.workflowOf[:n]
+}
+
+// confirmDeleted lists the project's batches again: a batch read answered
+// 404 for is gone only if the project no longer lists it either.
+func confirmDeleted(ctx context.Context, c *client.Client, projectID string, ids []string) error {
+	asked := map[string]bool{}
+	for _, id := range ids {
+		asked[id] = true
+	}
+	var still []string
+	err := c.ListBatches(ctx, client.BatchFilter{ProjectID: projectID}, func(b client.Batch) error {
+		if asked[b.ID] && (b.ProjectID == "" || b.ProjectID == projectID) {
+			still = append(still, b.ID)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("the API answered 404 for %d batch(es) of project %s (%s) and listing the batches again to confirm failed: %w",
+			len(ids), projectID, FirstFew(ids, 5), err)
+	case len(still) > 0:
+		return fmt.Errorf("the API answered 404 for %d batch(es) that project %s still lists: %s; not treating them as deleted",
+			len(still), projectID, FirstFew(still, 5))
+	}
+	return nil
 }
 
 // errStop ends a list walk early once the answer is known.

@@ -22,6 +22,8 @@ type InspectResult struct {
 	Held *client.Webhook
 	// Why maps each workflow not in step to the reason, when want was given.
 	Why map[string]Reason
+	// URLs maps each workflow read to the url it holds ("" for none).
+	URLs map[string]string
 	Facts
 }
 
@@ -90,7 +92,7 @@ func Inspect(ctx context.Context, c *client.Client, t Target, want *Want, opts O
 	if err != nil {
 		return InspectResult{}, err
 	}
-	res := InspectResult{Coverage: cov, InStep: map[string]bool{}, Why: map[string]Reason{}}
+	res := InspectResult{Coverage: cov, InStep: map[string]bool{}, Why: map[string]Reason{}, URLs: make(map[string]string, len(cov.Workflows))}
 	weight := map[string]int{} // workflow -> batches behind it
 	for _, w := range cov.Batches {
 		weight[w]++
@@ -108,6 +110,10 @@ func Inspect(ctx context.Context, c *client.Client, t Target, want *Want, opts O
 		mu.Lock()
 		defer mu.Unlock()
 		res.observe(wf.Webhook)
+		res.URLs[id] = ""
+		if wf.Webhook != nil {
+			res.URLs[id] = wf.Webhook.URL
+		}
 		if !t.Project() {
 			res.Held = wf.Webhook
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
 )
@@ -35,6 +34,9 @@ type ListResult struct {
 	NoWorkflow []string
 	// Unreadable maps the batches whose workflow could not be found to why.
 	Unreadable map[string]error
+	// Foreign maps the batches the API returned that name another project
+	// to that project: left out.
+	Foreign map[string]string
 	// Failed maps the workflows that could not be read to why.
 	Failed map[string]error
 	cov    Coverage
@@ -53,8 +55,7 @@ func (r ListResult) Err() error {
 }
 
 // List finds the webhooks of a project's workflows: it walks the project's
-// batches once (B2, with their names; B1 for a batch whose list document
-// leaves the workflow out), then reads each distinct workflow once (W1) in
+// batches once (walkProject), then reads each distinct workflow once (W1) in
 // the bounded pool, in the order of their first batch. With limit > 0 it
 // stops reading once limit webhooks are found. It writes nothing.
 //
@@ -62,52 +63,13 @@ func (r ListResult) Err() error {
 // read, the batch list fails, ctx ends); a workflow or batch that cannot be
 // read is in the result (Err).
 func List(ctx context.Context, c *client.Client, projectID string, limit int, opts Options) (ListResult, error) {
-	if _, err := c.GetProject(ctx, projectID); err != nil {
-		if errors.Is(err, client.ErrNotFound) {
-			return ListResult{}, goneError{fmt.Sprintf("project %s does not exist (the API answered 404)", projectID)}
-		}
-		return ListResult{}, fmt.Errorf("reading project %s: %w", projectID, err)
-	}
-	res := ListResult{Unreadable: map[string]error{}, Failed: map[string]error{}}
-	res.cov = Coverage{Batches: map[string]string{}}
-	var (
-		batches []BatchRef // every batch, in list order
-		wfOf    []string   // its workflow, "" while unknown
-		missing []int      // indexes of batches whose document has no workflow
-	)
-	err := c.ListBatches(ctx, client.BatchFilter{ProjectID: projectID}, func(b client.Batch) error {
-		if b.WorkflowID == "" {
-			missing = append(missing, len(batches))
-		}
-		batches = append(batches, BatchRef{ID: b.ID, Name: b.Name})
-		wfOf = append(wfOf, b.WorkflowID)
-		return nil
-	})
+	walk, err := walkProject(ctx, c, projectID, opts)
 	if err != nil {
-		return ListResult{}, fmt.Errorf("listing the batches of project %s: %w", projectID, err)
+		return ListResult{}, err
 	}
-	if len(missing) > 0 {
-		var mu sync.Mutex
-		err = Each(ctx, opts.workers(), len(missing), func(ctx context.Context, i int) {
-			id := batches[missing[i]].ID
-			b, err := c.GetBatch(ctx, id)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, client.ErrNotFound):
-				// Deleted since the list: no longer the project's.
-			case err != nil:
-				res.Unreadable[id] = err
-			case b.WorkflowID == "":
-				res.NoWorkflow = append(res.NoWorkflow, id)
-			default:
-				wfOf[missing[i]] = b.WorkflowID
-			}
-		})
-		if err != nil {
-			return ListResult{}, err
-		}
-	}
+	res := ListResult{NoWorkflow: walk.noWorkflow, Unreadable: walk.unreadable, Foreign: walk.foreign, Failed: map[string]error{}}
+	res.cov = Coverage{Batches: map[string]string{}}
+	batches, wfOf := walk.batches, walk.workflowOf
 
 	// Group the batches by workflow, workflows in the order of their first batch.
 	var workflows []string

@@ -25,6 +25,9 @@ type SetResult struct {
 	// Sent counts the set calls sent: the server may have acted on each,
 	// failed or not.
 	Sent int
+	// HeaderDropped lists the workflows where a header was not kept
+	// (KeepHeaderOf) because it came with a url that is not the caller's.
+	HeaderDropped []string
 	Facts
 }
 
@@ -51,14 +54,20 @@ func Set(ctx context.Context, c *client.Client, t Target, want Want, known func(
 			return nil
 		}
 		want, setting := want, setting
-		if want.KeepHeader {
+		if want.KeepHeaderOf != nil {
 			wf, err := c.GetWorkflow(ctx, id)
 			if err != nil {
 				return fmt.Errorf("reading the header to keep on workflow %s: %w", id, err)
 			}
 			setting.Header, want.Header = nil, nil
-			if wf.Webhook != nil {
-				setting.Header, want.Header = wf.Webhook.Header, wf.Webhook.Header
+			switch held := wf.Webhook; {
+			case held == nil || headerOf(held.Header) == "":
+			case want.KeepHeaderOf(held.URL):
+				setting.Header, want.Header = held.Header, held.Header
+			default:
+				mu.Lock()
+				res.HeaderDropped = append(res.HeaderDropped, id)
+				mu.Unlock()
 			}
 		}
 		mu.Lock()
@@ -97,11 +106,14 @@ func Set(ctx context.Context, c *client.Client, t Target, want Want, known func(
 }
 
 // refused reports whether the server answered a definite no (a 4xx other
-// than timeout and rate limiting), after which it has changed nothing.
+// than timeout and rate limiting) to every attempt, so that it has changed
+// nothing: a 403 on the retry of an attempt that timed out does not say
+// that the first one was not applied.
 func refused(err error) bool {
 	var apiErr *client.APIError
 	return errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 &&
-		apiErr.StatusCode != http.StatusRequestTimeout && apiErr.StatusCode != http.StatusTooManyRequests
+		apiErr.StatusCode != http.StatusRequestTimeout && apiErr.StatusCode != http.StatusTooManyRequests &&
+		!apiErr.EarlierAttemptMayHaveActed
 }
 
 // setTarget is where a set goes: a batch target uses the batch (W3), as the

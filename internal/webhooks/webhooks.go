@@ -50,10 +50,12 @@ type Want struct {
 	// HeaderKnown is false when the header cannot be compared (a write-only
 	// value during a refresh, or a header adopted on import): the url decides.
 	HeaderKnown bool
-	// KeepHeader, for Set, keeps whatever header each workflow holds (one
-	// more read per workflow): the caller never knew it, and a set without
-	// it would clear it.
-	KeepHeader bool
+	// KeepHeaderOf, for Set, when not nil, keeps the header each workflow
+	// holds (one more read per workflow), but only where the workflow holds a
+	// url it accepts (the caller's): the caller never knew that header, and a
+	// set without it would clear it. A header that came with someone else's
+	// url is someone else's secret: never sent to the caller's url.
+	KeepHeaderOf func(url string) bool
 }
 
 // Holds reports whether w is the wanted webhook.

@@ -1,0 +1,129 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// A batch list that ignores its projectId filter must not put another
+// project's workflows in reach: set, clear and list skip every document that
+// names another project, and say which.
+func TestProjectWalkSkipsAnotherProjectsBatches(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	other := e.emu.AddProject("other")
+	theirBatch := e.emu.AddBatch(other, "theirs")
+	b, _ := e.emu.Batch(theirBatch)
+	e.emu.SetWebhook(b.WorkflowID, mine, ptr("their-secret")) // an org-wide url, on their project
+	e.emu.SetListIgnoresFilter(true)
+	ctx := context.Background()
+	target := Target{ProjectID: e.project}
+
+	for _, omit := range []bool{false, true} { // B1 reads reveal the project too
+		e.emu.SetListOmitsWorkflow(omit)
+		res := e.set(t, Want{URL: mine, HeaderKnown: true})
+		if h, _ := e.emu.Webhook(b.WorkflowID); h.Header == nil || *h.Header != "their-secret" {
+			t.Fatalf("omit=%v: set reached the other project's workflow: %+v", omit, h)
+		}
+		if res.Foreign[theirBatch] != other || len(res.Batches) != 2 {
+			t.Fatalf("omit=%v: foreign %v, batches %v", omit, res.Foreign, res.Batches)
+		}
+		lres, err := List(ctx, e.c, e.project, 0, opts)
+		if err != nil || lres.Foreign[theirBatch] != other || len(lres.Webhooks) != 2 {
+			t.Fatalf("omit=%v: list %v foreign %v webhooks %d", omit, err, lres.Foreign, len(lres.Webhooks))
+		}
+		cres, err := Clear(ctx, e.c, target, ownedByMe, opts)
+		if err != nil || cres.Err() != nil || len(cres.Cleared) != 2 {
+			t.Fatalf("omit=%v: clear %v %v cleared %v", omit, err, cres.Err(), cres.Cleared)
+		}
+		if _, ok := e.emu.Webhook(b.WorkflowID); !ok {
+			t.Fatalf("omit=%v: destroy cleared the other project's live webhook", omit)
+		}
+	}
+}
+
+// A batch the project lists but whose read answers 404 is the server
+// contradicting itself: an error, never "gone"; destroy must not report
+// success while the webhook stays.
+func TestListedBatchAnswering404IsAnError(t *testing.T) {
+	e := newEnv(t, 3, 0)
+	e.set(t, Want{URL: mine, HeaderKnown: true})
+	e.emu.SetListOmitsWorkflow(true)
+	e.emu.SetBatchReadNotFound(e.batches[1], true)
+	ctx := context.Background()
+	target := Target{ProjectID: e.project}
+
+	if _, err := Inspect(ctx, e.c, target, &Want{URL: mine}, opts); err == nil || !strings.Contains(err.Error(), e.batches[1]) {
+		t.Fatalf("refresh: want an error naming %s, got %v", e.batches[1], err)
+	}
+	if _, err := List(ctx, e.c, e.project, 0, opts); err == nil {
+		t.Fatal("list: want an error")
+	}
+	_, err := Clear(ctx, e.c, target, ownedByMe, opts)
+	if err == nil || errors.Is(err, ErrGone) {
+		t.Fatalf("destroy: want an error that is not 'gone', got %v", err)
+	}
+	if e.url(e.batches[1]) != mine {
+		t.Fatal("the webhook should still be there")
+	}
+
+	// Deleted for real (no longer listed either): gone, not an error.
+	e.emu.DeleteBatch(e.batches[1])
+	res, err := Inspect(ctx, e.c, target, &Want{URL: mine}, opts)
+	if err != nil || len(res.Batches) != 2 {
+		t.Fatalf("after the delete: %v, %d batches", err, len(res.Batches))
+	}
+}
+
+// A set whose first attempt may have been applied (502) and whose retry is
+// refused (403) counts as sent: the server may hold it, so Create keeps the
+// resource and destroy can clear it.
+func TestSetMaybeAppliedThenRefusedCountsAsSent(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	wf := e.wf(e.batches[0])
+	e.emu.AnswerAppliedSetsWith(wf, http.StatusBadGateway, 1)
+	e.emu.FailSets(wf, http.StatusForbidden)
+	res, err := Set(context.Background(), e.c, Target{ProjectID: e.project}, Want{URL: mine, HeaderKnown: true}, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Err() == nil || res.Sent != 1 {
+		t.Fatalf("want a failure counted as sent, got sent %d, err %v", res.Sent, res.Err())
+	}
+	if e.url(e.batches[0]) != mine {
+		t.Fatal("the emulator should hold the applied set")
+	}
+
+	// Refused at once: not sent.
+	e.emu.FailSets(wf, http.StatusForbidden)
+	res, _ = Set(context.Background(), e.c, Target{ProjectID: e.project}, Want{URL: theirs, HeaderKnown: true}, nil, opts)
+	if res.Sent != 0 {
+		t.Fatalf("a set refused at once counted as sent %d", res.Sent)
+	}
+}
+
+// KeepHeaderOf keeps a header only where it came with an accepted url;
+// another receiver's header is never sent to our url.
+func TestKeepHeaderOnlyWithOwnedURL(t *testing.T) {
+	e := newEnv(t, 3, 0)
+	const next = "https://next.example/h"
+	e.emu.SetWebhook(e.wf(e.batches[0]), mine, ptr("our-secret"))
+	e.emu.SetWebhook(e.wf(e.batches[1]), theirs, ptr("their-secret"))
+	e.emu.SetWebhook(e.wf(e.batches[2]), next, ptr("next-secret")) // already the url sent
+	want := Want{URL: next, HeaderKnown: true, KeepHeaderOf: func(u string) bool { return u == next || ownedByMe(u) }}
+	res := e.set(t, want)
+	for i, h := range []string{"our-secret", "", "next-secret"} {
+		got, _ := e.hook(e.batches[i])
+		if got.URL != next || (got.Header == nil) != (h == "") || (got.Header != nil && *got.Header != h) {
+			t.Errorf("batch %d holds %q %v, want %q %q", i, got.URL, got.Header, next, h)
+		}
+	}
+	if !sameSet(res.HeaderDropped, []string{e.wf(e.batches[1])}) {
+		t.Errorf("header dropped on %v", res.HeaderDropped)
+	}
+	if len(res.InStep) != 3 {
+		t.Errorf("in step %v", res.InStep)
+	}
+}
