@@ -92,10 +92,13 @@ func TestSecretsBounded(t *testing.T) {
 	}
 }
 
-// echoServer logs in with token, then answers every API call with status and
+// echoToken is the access token echoServer hands out.
+const echoToken = "tok-0123456789-abcdef"
+
+// echoServer logs in with echoToken, then answers every API call with status and
 // a message quoting the request's Authorization header and body: a server
 // that leaks what it was sent, which the client must not pass on.
-func echoServer(t *testing.T, token string, loginStatus, apiStatus int) *httptest.Server {
+func echoServer(t *testing.T, loginStatus, apiStatus int) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -106,7 +109,7 @@ func echoServer(t *testing.T, token string, loginStatus, apiStatus int) *httptes
 				return
 			}
 			w.WriteHeader(201)
-			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, token)
+			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, echoToken)
 			return
 		}
 		w.WriteHeader(apiStatus)
@@ -117,7 +120,7 @@ func echoServer(t *testing.T, token string, loginStatus, apiStatus int) *httptes
 }
 
 func TestNoSecretInAnyErrorString(t *testing.T) {
-	const token = "tok-0123456789-abcdef"
+	const token = echoToken
 	const header = "Bearer hdr-secret-0987"
 	secrets := []string{testSecretKey, token, "hdr-secret-0987"}
 	check := func(what string, err error) {
@@ -135,7 +138,7 @@ func TestNoSecretInAnyErrorString(t *testing.T) {
 
 	// Login refused, the server quoting the form body with the secret key.
 	for _, st := range []int{401, 400, 500} {
-		c := newTestClient(t, echoServer(t, token, st, 200).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
+		c := newTestClient(t, echoServer(t, st, 200).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
 		_, err := c.GetBatch(ctx, "b1")
 		check(fmt.Sprintf("login %d", st), err)
 		if st == 401 && !errors.Is(err, ErrUnauthorized) {
@@ -145,7 +148,7 @@ func TestNoSecretInAnyErrorString(t *testing.T) {
 
 	// API errors quoting the Bearer token and the setup body with the header.
 	for _, st := range []int{400, 403, 404, 500, 503} {
-		c := newTestClient(t, echoServer(t, token, 201, st).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
+		c := newTestClient(t, echoServer(t, 201, st).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
 		_, err := c.SetupWebhook(ctx, Target{BatchID: "b1"}, WebhookSetting{URL: "https://x", Header: ptr(header)})
 		check(fmt.Sprintf("setup-webhook %d", st), err)
 		if !strings.Contains(err.Error(), "auth=Bearer ***") {
@@ -161,7 +164,7 @@ func TestNoSecretInAnyErrorString(t *testing.T) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "auth/login"):
 			w.WriteHeader(201)
-			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, token)
+			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, echoToken)
 		case strings.Contains(r.URL.Path, "workflows/w1"):
 			fmt.Fprintf(w, `{"_id":"w1","webhook":{"url":"https://x","header":"Basic read-only-secret-42"}}`)
 		default:
@@ -230,7 +233,7 @@ func TestSecretsShortKeptApart(t *testing.T) {
 // header sent, or read from the API; a short secret key) is withheld whole; its status, method and path still show,
 // and a message that does not hold the value is shown as it is.
 func TestShortSecretWithheldFromErrors(t *testing.T) {
-	const token = "tok-0123456789-abcdef"
+	const token = echoToken
 	ctx := context.Background()
 	withheld := func(what string, err error, leaks ...string) {
 		t.Helper()
@@ -252,7 +255,7 @@ func TestShortSecretWithheldFromErrors(t *testing.T) {
 	// redacted as usual; its short credentials, quoted alone, are withheld:
 	// see TestSecretsShortKeptApart.)
 	for _, h := range []string{"xyz", "a", "ok!"} {
-		c := newTestClient(t, echoServer(t, token, 201, 400).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
+		c := newTestClient(t, echoServer(t, 201, 400).URL, func(cfg *Config) { cfg.MaxRetries = 0 })
 		_, err := c.SetupWebhook(ctx, Target{BatchID: "b1"}, WebhookSetting{URL: "https://x", Header: ptr(h)})
 		withheld(fmt.Sprintf("header %q", h), err, "'header':", "body=")
 		if !errors.Is(err, ErrBadRequest) || !strings.HasPrefix(err.Error(), "PATCH api/workflow-manager/workflows/setup-webhook?batchId=b1: 400 Bad Request: ") {
@@ -261,7 +264,7 @@ func TestShortSecretWithheldFromErrors(t *testing.T) {
 	}
 
 	// A short secret key, echoed by a refused login.
-	c := newTestClient(t, echoServer(t, token, 400, 200).URL, func(cfg *Config) { cfg.SecretKey = "k9" })
+	c := newTestClient(t, echoServer(t, 400, 200).URL, func(cfg *Config) { cfg.SecretKey = "k9" })
 	_, err := c.GetBatch(ctx, "b1")
 	if err == nil || strings.Contains(err.Error(), "secret_key=k9") || !strings.Contains(err.Error(), withheldMessage) {
 		t.Fatalf("short secret key: %v", err)
@@ -273,7 +276,7 @@ func TestShortSecretWithheldFromErrors(t *testing.T) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "auth/login"):
 			w.WriteHeader(201)
-			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, token)
+			fmt.Fprintf(w, `{"access_token":%q,"expires_in":3600}`, echoToken)
 		case strings.Contains(r.URL.Path, "workflows/w1"):
 			fmt.Fprint(w, `{"_id":"w1","webhook":{"url":"https://x","header":"a"}}`)
 		case strings.Contains(r.URL.Path, "batches/b1"):
