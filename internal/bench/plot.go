@@ -76,7 +76,7 @@ func plotSeries(runs []Run) []Series {
 // Colors of the phases in the CPU chart.
 var phaseColors = map[string]string{
 	phaseCreate: "#1f77b4", phaseRefresh: "#2ca02c", phaseUpdate: "#9467bd", phaseDestroy: "#d62728",
-	phaseBatches: "#ff7f0e", phaseQuery: "#8c564b",
+	phaseBatches: "#ff7f0e", phaseQuery: "#8c564b", phaseHealth: "#17becf",
 }
 
 // cpuSeries builds the CPU chart of one mode: per phase, the provider's CPU

@@ -14,7 +14,7 @@ import (
 )
 
 // Phases of a scenario. The four of the resource's life run in this order;
-// the two probes run after update (when it runs), before destroy, each in a
+// the probes run after update (when it runs), before destroy, each in a
 // workspace of its own, and only read.
 const (
 	phaseCreate  = "create"  // terraform apply on an empty state
@@ -29,7 +29,7 @@ const (
 // phases are the resource's; probes read what they leave.
 var (
 	phases    = []string{phaseCreate, phaseRefresh, phaseUpdate, phaseDestroy}
-	probes    = []string{phaseBatches, phaseQuery}
+	probes    = []string{phaseBatches, phaseQuery, phaseHealth}
 	allPhases = append(append([]string(nil), phases...), probes...)
 )
 
@@ -221,6 +221,9 @@ func speedup(provider, baseline time.Duration) float64 {
 //
 // update and destroy get n already grown by 10%; added is the new batches.
 func minCalls(phase string, n, added int, listHasWorkflow bool) int {
+	if phase == phaseHealth {
+		return healthMinCalls(n, listHasWorkflow)
+	}
 	list := 2 + (n+99)/100 // A1, P1, B2 pages
 	if !listHasWorkflow {
 		list += n // B1 each
@@ -513,7 +516,8 @@ func notes(rep *Report) string {
   10%% new batches (a plan's refresh, then the apply); destroy = terraform destroy (its refresh, then the
   delete). Probes, after update and before destroy, in a workspace of their own: batches = terraform plan
   of a configuration that reads data.isahitlab_batches (one object per batch); query = terraform query
-  of the isahitlab_webhook list resource (one result per workflow holding a webhook, limit = N).
+  of the isahitlab_webhook list resource (one result per workflow holding a webhook, limit = N); health =
+  terraform plan of data.isahitlab_webhook_health over the project (list + a read per workflow).
 - calls: API requests the emulator received during the phase; 429s: of which refused by the rate limit.
 - fewest calls: what the contract allows, as TestCLI_workPerPhaseIsLinear pins it. Each provider
   process that calls the API logs in, checks the project and lists pages of 100 (+ one batch read per

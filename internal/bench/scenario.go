@@ -115,7 +115,7 @@ resource "isahitlab_webhook" "all" {
 		needCreate = needCreate || p != phaseBatches
 	}
 	var order []string
-	for _, p := range []string{phaseCreate, phaseRefresh, phaseUpdate, phaseBatches, phaseQuery, phaseDestroy} {
+	for _, p := range []string{phaseCreate, phaseRefresh, phaseUpdate, phaseBatches, phaseQuery, phaseHealth, phaseDestroy} {
 		if cfg.selected(p) || (p == phaseCreate && needCreate) {
 			order = append(order, p)
 		}
@@ -140,7 +140,7 @@ resource "isahitlab_webhook" "all" {
 			args = []string{"plan", "-detailed-exitcode"}
 		case phaseDestroy:
 			args = []string{"destroy", "-auto-approve"}
-		case phaseBatches, phaseQuery:
+		case phaseBatches, phaseQuery, phaseHealth:
 			if phase == phaseQuery {
 				cli = cfg.queryCLI
 			}
@@ -217,7 +217,7 @@ resource "isahitlab_webhook" "all" {
 		}
 		// A fast run that did not do the work would be no result at all.
 		switch phase {
-		case phaseBatches, phaseQuery:
+		case phaseBatches, phaseQuery, phaseHealth:
 			if p.Results, err = probeResults(phase, res.out); err != nil {
 				return run, fmt.Errorf("scenario N=%d %s %s: %w; workspace kept in %s", n, mode, phase, err, pws.Dir)
 			}
@@ -286,6 +286,8 @@ output "batches" {
 }
 `, batches+100, project)), 0o600)
 		}
+	case phaseHealth:
+		err = writeHealthConfig(ws, cfg, endpoint, project)
 	}
 	return ws, usage, err
 }
@@ -302,6 +304,8 @@ func probeResults(phase, out string) (int, error) {
 	case phaseQuery:
 		// One line per result: "list.isahitlab_webhook.all   <identity>   <display name>".
 		return strings.Count(out, "list.isahitlab_webhook.all"), nil
+	case phaseHealth:
+		return healthResults(out)
 	}
 	return 0, nil
 }

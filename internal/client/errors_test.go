@@ -230,10 +230,10 @@ func TestSecretsShortKeptApart(t *testing.T) {
 }
 
 // A server error that quotes a secret too short to redact (a 1-3 byte
-// header sent, or read from the API; a short secret key) is withheld whole; its status, method and path still show,
-// and a message that does not hold the value is shown as it is.
+// header sent, or read from the API; a short secret key) is withheld whole;
+// its status, method and path still show, and a message that does not hold
+// the value is shown as it is.
 func TestShortSecretWithheldFromErrors(t *testing.T) {
-	const token = echoToken
 	ctx := context.Background()
 	withheld := func(what string, err error, leaks ...string) {
 		t.Helper()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -35,10 +36,32 @@ type deliveryPayload struct {
 	ProjectID  string `json:"projectId"`
 }
 
+// Delivery is one delivery the emulator made: what it recorded as lastCall,
+// with the receiver's url and the batch and workflow it was for.
+type Delivery struct {
+	BatchID, WorkflowID string
+	URL                 string
+	StatusCode          int // 0 when the receiver gave no answer
+	Message             string
+	Date                time.Time // the lastCall date recorded
+}
+
+// maxDeliveries bounds the delivery log; the oldest entries go first.
+const maxDeliveries = 10000
+
+// deliverTransport is the delivery client's transport. It also holds the
+// delivery log: each emulator owns its delivery client, so the log lives
+// and dies with the emulator without a field of its own.
+type deliverTransport struct {
+	*http.Transport
+	mu  sync.Mutex
+	log []Delivery
+}
+
 func newDeliverClient() *http.Client {
 	return &http.Client{
 		// Deliveries are rare; no idle connections left behind in tests.
-		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+		Transport: &deliverTransport{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}},
 		// A redirect is an answer like any other: non-2xx, recorded, not followed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -91,10 +114,41 @@ func (e *Emulator) Deliver(ctx context.Context, batchID, taskID, jobType string)
 		}
 	}
 	e.mu.Unlock()
+	e.recordDelivery(Delivery{BatchID: b.id, WorkflowID: wf.id, URL: target, StatusCode: status, Message: msg, Date: now})
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrDeliveryFailed, msg)
 	}
 	return nil
+}
+
+func (e *Emulator) deliveryLog() *deliverTransport {
+	t, _ := e.deliverClient.Transport.(*deliverTransport)
+	return t
+}
+
+func (e *Emulator) recordDelivery(d Delivery) {
+	t := e.deliveryLog()
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.log) == maxDeliveries {
+		t.log = append(t.log[:0], t.log[1:]...)
+	}
+	t.log = append(t.log, d)
+}
+
+// Deliveries returns the deliveries made so far, oldest first (the last
+// 10,000 at most), so tests can check what the server holds.
+func (e *Emulator) Deliveries() []Delivery {
+	t := e.deliveryLog()
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Delivery(nil), t.log...)
 }
 
 // post sends one delivery. With no answer, status is 0 and msg the error (without the URL,

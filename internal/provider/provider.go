@@ -217,7 +217,7 @@ func (p *isahitlabProvider) ListResources(context.Context) []func() list.ListRes
 }
 
 func (p *isahitlabProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewWebhookDataSource, NewBatchesDataSource, NewProjectsDataSource}
+	return []func() datasource.DataSource{NewWebhookDataSource, NewBatchesDataSource, NewProjectsDataSource, NewWebhookHealthDataSource}
 }
 
 // checkEnv reports a bad value read from the environment variable env

@@ -82,7 +82,7 @@ func cover(ctx context.Context, c *client.Client, t Target, opts Options) (Cover
 		if err != nil {
 			return Coverage{}, err
 		}
-		return Coverage{Batches: map[string]string{b.ID: b.WorkflowID}, Workflows: []string{b.WorkflowID}}, nil
+		return Coverage{Batches: map[string]string{b.ID: b.WorkflowID}, Workflows: []string{b.WorkflowID}, Names: map[string]string{b.ID: b.Name}}, nil
 	}
 	return coverProject(ctx, c, t.ProjectID, opts)
 }
