@@ -56,12 +56,13 @@ func TestMinCalls(t *testing.T) {
 		// A1 + P1 + B2 pages + W1 per workflow.
 		{phaseRefresh, n, 0, true, 1 + 1 + pages(n) + n},
 		{phaseRefresh, 1001, 0, true, 2 + 11 + 1001},
-		// P1 2, B2 2 x pages, W1 per workflow, W2 per new one (and A1 2).
-		{phaseUpdate, total, added, true, 2 + 2 + 2*pages(total) + total + added},
-		{phaseUpdate, total, added, false, 2 + 2 + 2*pages(total) + 2*total + total + added},
-		// P1 2, B2 2 x pages, W1 2 per workflow, W2 1 per workflow (and A1 2).
-		{phaseDestroy, total, 0, true, 2 + 2 + 2*pages(total) + 2*total + total},
-		{phaseDestroy, total, 0, false, 2 + 2 + 2*pages(total) + 2*total + 3*total},
+		// The plan's refresh: A1 + P1 + B2 pages + W1 per workflow; the apply:
+		// A1 + W2 per new one (no second walk).
+		{phaseUpdate, total, added, true, 1 + 1 + pages(total) + total + 1 + added},
+		{phaseUpdate, total, added, false, 1 + 1 + pages(total) + total + total + 1 + added},
+		// The refresh, then A1 + W2 per workflow (no second walk or read).
+		{phaseDestroy, total, 0, true, 1 + 1 + pages(total) + total + 1 + total},
+		{phaseDestroy, total, 0, false, 1 + 1 + pages(total) + 2*total + 1 + total},
 		// The data source lists (no project check); the list resource reads each workflow.
 		{phaseBatches, total, 0, true, 1 + pages(total)},
 		{phaseBatches, total, 0, false, 1 + pages(total) + total},
@@ -91,15 +92,15 @@ func TestVerdicts(t *testing.T) {
 			phase(phaseCreate, time.Hour, 1000, time.Second, baselineMeasured, 1<<30),
 		}},
 		{N: 10000, Mode: modeWith, StateBytes: 399000, StateBytesPerBatch: 39.9, Phases: []Phase{
-			// floor 40 s: 48 s is exactly 1.2x.
-			phase(phaseCreate, 48*time.Second, 20000, 0, baselineSkipped, 100*1024),
-			// floor 20 s: 24.2 s is 1.21x.
-			phase(phaseRefresh, 24200*time.Millisecond, 10000, 0, baselineSkipped, 150*1024),
+			// floor 40 s: 46 s is exactly 1.15x.
+			phase(phaseCreate, 46*time.Second, 20000, 0, baselineSkipped, 100*1024),
+			// floor 20 s: 23.2 s is 1.16x.
+			phase(phaseRefresh, 23200*time.Millisecond, 10000, 0, baselineSkipped, 150*1024),
 			phase(phaseBatches, time.Hour, 10, 0, "", 0), // a probe: no target
 		}},
 		{N: 100000, Mode: modeWith, StateBytes: 4000000, StateBytesPerBatch: 40, Phases: []Phase{
-			// floor 400 s: 520 s is exactly 1.3x; 250 MB is not under 250.
-			phase(phaseDestroy, 520*time.Second, 200000, 0, baselineSkipped, 250*1024),
+			// floor 400 s: 460 s is exactly 1.15x; 250 MB is not under 250.
+			phase(phaseDestroy, 460*time.Second, 200000, 0, baselineSkipped, 250*1024),
 		}},
 	}
 	got := map[string]Verdict{}
@@ -110,12 +111,12 @@ func TestVerdicts(t *testing.T) {
 		got[fmt.Sprint(v.N)+"/"+v.Target] = v
 	}
 	for key, want := range map[string]string{
-		"10000/create within 1.2x of floor":   "PASS",
-		"10000/refresh within 1.2x of floor":  "MISS",
-		"10000/state < 40 bytes/batch":        "PASS",
-		"100000/destroy within 1.3x of floor": "PASS",
-		"100000/state < 40 bytes/batch":       "MISS",
-		"100000/provider peak RSS < 250 MB":   "MISS",
+		"10000/create within 1.15x of floor":   "PASS",
+		"10000/refresh within 1.15x of floor":  "MISS",
+		"10000/state < 40 bytes/batch":         "PASS",
+		"100000/destroy within 1.15x of floor": "PASS",
+		"100000/state < 40 bytes/batch":        "MISS",
+		"100000/provider peak RSS < 250 MB":    "MISS",
 	} {
 		if v, ok := got[key]; !ok {
 			t.Errorf("no verdict %q", key)

@@ -17,7 +17,16 @@ import (
 // direction, is a replacement.
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		return // destroy
+		// Destroy: its apply receives this plan's private state. Say whether
+		// the refresh it holds was made in this run.
+		var state webhookModel
+		if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() {
+			return
+		}
+		if rec := readPrivate(ctx, req.Private, &state); rec.markFresh() {
+			resp.Diagnostics.Append(rec.write(ctx, resp.Private)...)
+		}
+		return
 	}
 	var plan, config webhookModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

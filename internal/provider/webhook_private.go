@@ -7,12 +7,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash/fnv"
+	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 // privateRecord is all that the isahitlab_webhook resource keeps in private
@@ -38,12 +42,17 @@ import (
 //     same change sets only the others. Dropped by any successful apply.
 //   - why: project scope: which batches the last refresh found out of step
 //     and why, a few lines at any size, for the plan's warning.
+//   - seen: project scope, written by a refresh that read every workflow:
+//     what it found (seenRecord), so that the apply of the same run sets or
+//     clears exactly that without walking the project again. It replaces
+//     in_step while present; an apply drops it.
 type privateRecord struct {
 	Version   int            `json:"v"`
 	OwnedURLs []string       `json:"owned_urls,omitempty"`
 	InStep    workflowSet    `json:"in_step,omitempty"`
 	Pending   *pendingChange `json:"pending,omitempty"`
 	Why       string         `json:"why,omitempty"`
+	Seen      *seenRecord    `json:"seen,omitempty"`
 }
 
 type pendingChange struct {
@@ -157,6 +166,148 @@ func (set workflowSet) contains() func(workflowID string) bool {
 	}
 }
 
+// seenRecord is what a project-scope refresh found, compact enough for
+// 100,000 workflows (about 14 bytes each, before Terraform's encodings):
+// every workflow it covered, with, for each, whether it holds the webhook
+// the state describes (step), whether it holds a url this resource owns
+// (held), and how many batches use it. Workflow ids are kept as 12 raw
+// bytes when they are all 24 lowercase hex digits (the API's ids), else as
+// strings; sorted, so that a lookup is a binary search.
+//
+// Run names the command that made the refresh (runID). A destroy trusts
+// the record only when its plan ran in that same command (Fresh, set by
+// ModifyPlan): with -refresh=false it reads each workflow again before
+// clearing it. An update uses it as the plan's refresh found it.
+type seenRecord struct {
+	Run     string   `json:"r,omitempty"`
+	Fresh   bool     `json:"f,omitempty"`
+	Hex     []byte   `json:"x,omitempty"`
+	IDs     []string `json:"i,omitempty"`
+	Step    []byte   `json:"s,omitempty"`
+	Held    []byte   `json:"h,omitempty"`
+	Batches []byte   `json:"b,omitempty"` // a uvarint per workflow
+}
+
+// runID names the Terraform (or OpenTofu) command this provider process
+// serves: its parent process, with the parent's start time where the
+// system tells it (Linux), so that a reused process id is not the same run.
+// A command starts a provider process per graph walk (refresh, plan,
+// apply), all its children. "" when unknown.
+func runID() string {
+	ppid := os.Getppid()
+	if ppid <= 1 {
+		return ""
+	}
+	id := strconv.Itoa(ppid)
+	if stat, err := os.ReadFile("/proc/" + id + "/stat"); err == nil {
+		// Field 22 is the start time; the command name (field 2) may hold
+		// spaces, so count after its closing parenthesis.
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 {
+			if f := strings.Fields(string(stat[i+1:])); len(f) > 19 {
+				id += "-" + f[19]
+			}
+		}
+	}
+	return id
+}
+
+// newSeen records a refresh's findings and registers it as made here.
+func newSeen(workflows []string, inStep, held func(string) bool, batches map[string]int) *seenRecord {
+	ids := slices.Clone(workflows)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	s := &seenRecord{Run: runID(), Step: make([]byte, (len(ids)+7)/8), Held: make([]byte, (len(ids)+7)/8)}
+	packed := make([]byte, 0, 12*len(ids))
+	for i, id := range ids {
+		raw, err := hex.DecodeString(id)
+		if packed != nil && (err != nil || len(raw) != 12 || hex.EncodeToString(raw) != id) {
+			packed = nil // not all the API's usual ids: keep strings
+		} else if packed != nil {
+			packed = append(packed, raw...)
+		}
+		if inStep(id) {
+			s.Step[i/8] |= 1 << (i % 8)
+		}
+		if held(id) {
+			s.Held[i/8] |= 1 << (i % 8)
+		}
+		s.Batches = binary.AppendUvarint(s.Batches, uint64(batches[id]))
+	}
+	if packed != nil {
+		s.Hex = packed
+	} else {
+		s.IDs = ids
+	}
+	return s
+}
+
+// seenOf records what a project-scope refresh found.
+func seenOf(res *webhooks.InspectResult, owns func(url string) bool) *seenRecord {
+	batches := make(map[string]int, len(res.Workflows))
+	for _, w := range res.Batches {
+		batches[w]++
+	}
+	return newSeen(res.Workflows, func(w string) bool { return res.InStep[w] },
+		func(w string) bool { return owns(res.URLs[w]) }, batches)
+}
+
+// markFresh marks a record whose refresh this command made: the plan that
+// carries it comes from that refresh.
+func (rec *privateRecord) markFresh() bool {
+	if rec.Seen == nil {
+		return false
+	}
+	rec.Seen.Fresh = rec.Seen.Run != "" && rec.Seen.Run == runID()
+	return true
+}
+
+// ids lists the workflows, sorted.
+func (s *seenRecord) ids() []string {
+	if s.IDs != nil || len(s.Hex) == 0 {
+		return s.IDs
+	}
+	out := make([]string, len(s.Hex)/12)
+	for i := range out {
+		out[i] = hex.EncodeToString(s.Hex[12*i : 12*i+12])
+	}
+	return out
+}
+
+func bit(set []byte, i int) bool { return i/8 < len(set) && set[i/8]&(1<<(i%8)) != 0 }
+
+// batchCounts lists, by index of ids, the batches that use each workflow.
+func (s *seenRecord) batchCounts() []int {
+	var out []int
+	for b := s.Batches; len(b) > 0; {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			break
+		}
+		out, b = append(out, int(v)), b[n:]
+	}
+	return out
+}
+
+// inStep answers whether a workflow was found holding the webhook.
+func (s *seenRecord) inStep() func(workflowID string) bool {
+	ids := s.ids()
+	return func(id string) bool {
+		i, ok := slices.BinarySearch(ids, id)
+		return ok && bit(s.Step, i)
+	}
+}
+
+// held lists the workflows found holding a url this resource owns.
+func (s *seenRecord) held() []string {
+	var out []string
+	for i, id := range s.ids() {
+		if bit(s.Held, i) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // knownInStep is what an update may skip: for a converging update (the
 // webhook unchanged), the workflows the last refresh found in step; for the
 // retry of a change that failed midway, those that change already reached.
@@ -165,6 +316,8 @@ func (set workflowSet) contains() func(workflowID string) bool {
 // and no refresh could ever see the difference.
 func (rec privateRecord) knownInStep(changed bool, plan *webhookModel) func(workflowID string) bool {
 	switch {
+	case !changed && rec.Seen != nil:
+		return rec.Seen.inStep()
 	case !changed:
 		return rec.InStep.contains()
 	case plan.HeaderMode.ValueString() == headerWriteOnly:

@@ -158,7 +158,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	ctx = maskHeader(ctx, config.HeaderWO, plan.Header)
 
 	want := wantToSend(&plan, &config, privateRecord{})
-	o := scopeOf(plan.Scope.ValueString()).set(ctx, r.engine(), &plan, want, nil)
+	o := scopeOf(plan.Scope.ValueString()).set(ctx, r.engine(), &plan, want, prior{})
 	resp.Diagnostics.Append(o.diags...)
 	if o.failed() && !o.sent {
 		return // the server did not change: no resource
@@ -201,8 +201,15 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	rec.setInStep(o.inStep)
-	rec.Why = o.why
-	rec.Pending = rec.Pending.stillHeld(o.urls) // a reached workflow may have been reverted since
+	rec.Why, rec.Seen = o.why, nil
+	if res := o.inspected; res != nil {
+		rec.Pending = rec.Pending.stillHeld(res.URLs) // a reached workflow may have been reverted since
+		if len(res.Failed) == 0 && len(res.Unreadable) == 0 {
+			rec.Seen, rec.InStep = seenOf(res, rec.owns), nil
+		}
+	} else {
+		rec.Pending = nil
+	}
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &state, rec)...)
 }
 
@@ -231,7 +238,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	known := rec.knownInStep(changed, &plan)
 	want := wantToSend(&plan, &config, rec)
 	next := plan
-	o := scopeOf(state.Scope.ValueString()).set(ctx, r.engine(), &next, want, known)
+	o := scopeOf(state.Scope.ValueString()).set(ctx, r.engine(), &next, want, prior{known: known, seen: rec.Seen})
 	resp.Diagnostics.Append(o.diags...)
 	if o.sent {
 		rec.own(want.URL)
@@ -239,7 +246,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	if known != nil {
 		next.keepLaterFacts(&state) // the skipped workflows were not read
 	}
-	rec.Pending, rec.Why = nil, ""
+	rec.Pending, rec.Why, rec.Seen = nil, "", nil
 	switch {
 	case o.failed() && changed:
 		// The next plan shows the change again; its retry skips what it reached.
@@ -270,5 +277,5 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 	rec := readPrivate(ctx, req.Private, &state)
-	resp.Diagnostics.Append(scopeOf(state.Scope.ValueString()).clear(ctx, r.engine(), &state, rec.owns)...)
+	resp.Diagnostics.Append(scopeOf(state.Scope.ValueString()).clear(ctx, r.engine(), &state, rec.owns, prior{seen: rec.Seen})...)
 }

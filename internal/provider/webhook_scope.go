@@ -42,13 +42,22 @@ type webhookScope interface {
 	// plan fills in the scope's computed values; state is nil on create.
 	plan(plan, state *webhookModel)
 	// set makes the server hold want and writes into m what it then holds.
-	set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, known func(string) bool) outcome
+	set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, p prior) outcome
 	// read refreshes m: what the server holds against want.
 	read(ctx context.Context, e engine, m *webhookModel, want webhooks.Want) outcome
 	// inspect adopts, on import, the webhook the server holds.
 	inspect(ctx context.Context, e engine, m *webhookModel) outcome
 	// clear removes the webhooks that owned accepts.
-	clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool) diag.Diagnostics
+	clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool, p prior) diag.Diagnostics
+}
+
+// prior is what an apply knows before it calls the API.
+type prior struct {
+	// known reports the workflows that may be skipped, known in step.
+	known func(workflowID string) bool
+	// seen is what the refresh of the same run found (project scope), so
+	// that the apply needs no second walk; nil when unknown.
+	seen *seenRecord
 }
 
 // outcome is what a scope's operation did, for the resource to record.
@@ -62,9 +71,8 @@ type outcome struct {
 	inStep []string
 	// why says which batches are out of step and why (project scope).
 	why string
-	// urls maps each workflow a refresh read to the url it holds (project
-	// scope).
-	urls map[string]string
+	// inspected is what a project-scope refresh found.
+	inspected *webhooks.InspectResult
 }
 
 func (o outcome) failed() bool { return o.diags.HasError() }

@@ -42,9 +42,12 @@ func (projectScope) plan(plan, state *webhookModel) {
 	plan.unknownFacts()
 }
 
-func (p projectScope) set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, known func(string) bool) outcome {
+func (p projectScope) set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, pr prior) outcome {
+	if pr.seen != nil {
+		return p.setSeen(ctx, e, m, want, pr)
+	}
 	t := p.target(m)
-	res, err := webhooks.Set(ctx, e.c, t, want, known, e.opts)
+	res, err := webhooks.Set(ctx, e.c, t, want, pr.known, e.opts)
 	o := outcome{sent: res.Sent > 0}
 	if res.Batches == nil {
 		o.diags.AddError("Cannot set the webhooks", fmt.Sprintf("Setting the webhooks of %s failed: %s", t, describe(err)))
@@ -57,6 +60,48 @@ func (p projectScope) set(ctx context.Context, e engine, m *webhookModel, want w
 	for w := range res.InStep {
 		o.inStep = append(o.inStep, w)
 	}
+	return p.setFailed(o, t, m, res, err)
+}
+
+// setSeen sets the workflows the refresh of this run found (less those
+// known in step), with no second walk of the project: the plan showed that
+// work, and apply does it.
+func (p projectScope) setSeen(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, pr prior) outcome {
+	t := p.target(m)
+	ids, counts := pr.seen.ids(), pr.seen.batchCounts()
+	var todo []string
+	var o outcome
+	for _, w := range ids {
+		if pr.known != nil && pr.known(w) {
+			o.inStep = append(o.inStep, w)
+		} else {
+			todo = append(todo, w)
+		}
+	}
+	res, err := webhooks.SetWorkflows(ctx, e.c, t.ProjectID, todo, want, e.opts)
+	o.sent = res.Sent > 0
+	warnHeaderDropped(&o.diags, t, res.HeaderDropped)
+	total, behind := 0, 0
+	for i, w := range ids {
+		n := 0
+		if i < len(counts) {
+			n = counts[i]
+		}
+		total += n
+		if res.InStep[w] {
+			o.inStep = append(o.inStep, w)
+		} else if pr.known == nil || !pr.known(w) {
+			behind += n
+		}
+	}
+	m.WorkflowID = types.StringNull()
+	m.BatchCount, m.OutOfStep = types.Int64Value(int64(total)), types.Int64Value(int64(behind))
+	m.setFacts(ctx, res.Facts, &o.diags)
+	return p.setFailed(o, t, m, res, err)
+}
+
+// setFailed adds the error of a set that did not reach every batch.
+func (projectScope) setFailed(o outcome, t webhooks.Target, m *webhookModel, res webhooks.SetResult, err error) outcome {
 	if err == nil {
 		err = res.Err()
 	}
@@ -93,7 +138,7 @@ func (p projectScope) read(ctx context.Context, e engine, m *webhookModel, want 
 		o.inStep = append(o.inStep, w)
 	}
 	o.why = whySummary(res)
-	o.urls = res.URLs
+	o.inspected = &res
 	return o
 }
 
@@ -143,8 +188,24 @@ func (p projectScope) inspect(ctx context.Context, e engine, m *webhookModel) ou
 	return o
 }
 
-func (p projectScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool) diag.Diagnostics {
-	return clearTarget(ctx, e, p.target(m), owned)
+// clear, after a refresh in the same provider process as this destroy's
+// plan (seen.Fresh), clears exactly the workflows that refresh found holding
+// a url this resource owns: no second walk, no read before each clear.
+// Otherwise (-refresh=false) it reads each workflow first.
+func (p projectScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool, pr prior) diag.Diagnostics {
+	t := p.target(m)
+	if pr.seen == nil || !pr.seen.Fresh {
+		return clearTarget(ctx, e, t, owned)
+	}
+	res, err := webhooks.ClearWorkflows(ctx, e.c, t.ProjectID, pr.seen.held(), e.opts)
+	var diags diag.Diagnostics
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		diags.AddError("Cannot clear the webhook", fmt.Sprintf("Clearing the webhooks of %s failed: %s\n\nThe resource stays in state; destroy again to clear the rest.", t, describe(err)))
+	}
+	return diags
 }
 
 // count records how many batches the webhook covers and how many of them

@@ -49,7 +49,7 @@ func (s singleScope) plan(plan, state *webhookModel) {
 	}
 }
 
-func (s singleScope) set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, _ func(string) bool) outcome {
+func (s singleScope) set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, _ prior) outcome {
 	t := s.target(m)
 	res, err := webhooks.Set(ctx, e.c, t, want, nil, e.opts)
 	o := outcome{sent: res.Sent > 0}
@@ -129,7 +129,7 @@ func (s singleScope) inspect(ctx context.Context, e engine, m *webhookModel) out
 	return o
 }
 
-func (s singleScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool) diag.Diagnostics {
+func (s singleScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool, _ prior) diag.Diagnostics {
 	return clearTarget(ctx, e, s.target(m), owned)
 }
 

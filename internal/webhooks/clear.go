@@ -65,6 +65,29 @@ func Clear(ctx context.Context, c *client.Client, t Target, owned func(url strin
 	return res, err
 }
 
+// ClearWorkflows clears the webhook of each workflow of a project, without
+// reading it first: for workflows a refresh of the same run found holding a
+// url the caller owns. A workflow gone since (404) has nothing left to
+// clear. Failures are named by batch, as SetWorkflows does.
+func ClearWorkflows(ctx context.Context, c *client.Client, projectID string, workflows []string, opts Options) (ClearResult, error) {
+	res := ClearResult{Coverage: Coverage{Workflows: workflows}, Cleared: map[string]bool{}, Foreign: map[string]string{}}
+	var mu sync.Mutex
+	var err error
+	res.Failed, err = eachWorkflow(ctx, opts, "cleared", workflows, func(ctx context.Context, id string) error {
+		if err := c.ClearWebhook(ctx, client.Target{WorkflowID: id}); err != nil && !errors.Is(err, client.ErrNotFound) {
+			return fmt.Errorf("clearing the webhook of workflow %s: %w", id, err)
+		}
+		mu.Lock()
+		res.Cleared[id] = true
+		mu.Unlock()
+		return nil
+	})
+	if err == nil && len(res.Failed) > 0 {
+		res.Coverage = named(ctx, c, Target{ProjectID: projectID}, res.Coverage, opts)
+	}
+	return res, err
+}
+
 // Err says what could not be cleared; nil when everything owned was.
 func (r ClearResult) Err() error {
 	var errs []error

@@ -127,3 +127,35 @@ func TestKeepHeaderOnlyWithOwnedURL(t *testing.T) {
 		t.Errorf("in step %v", res.InStep)
 	}
 }
+
+// SetWorkflows and ClearWorkflows touch exactly the workflows given, with
+// no walk of the project; a failure is still named by batch.
+func TestSetAndClearGivenWorkflows(t *testing.T) {
+	e := newEnv(t, 3, 0)
+	ctx := context.Background()
+	w0, w2 := e.wf(e.batches[0]), e.wf(e.batches[2])
+	e.emu.ResetCalls()
+	res, err := SetWorkflows(ctx, e.c, e.project, []string{w0, w2}, Want{URL: mine, HeaderKnown: true}, opts)
+	if err != nil || res.Err() != nil || !sameSet(keys(res.InStep), []string{w0, w2}) {
+		t.Fatalf("set: %v %v in step %v", err, res.Err(), res.InStep)
+	}
+	if c := e.emu.Calls(); c["B2"] != 0 || c["P1"] != 0 || c["W2"] != 2 || c["W1"] != 0 {
+		t.Fatalf("calls %v: want 2 sets and no walk", c)
+	}
+	if e.url(e.batches[1]) != "" || e.url(e.batches[0]) != mine || e.url(e.batches[2]) != mine {
+		t.Fatal("set another workflow than given")
+	}
+
+	e.emu.FailSets(w2, http.StatusForbidden)
+	e.emu.ResetCalls()
+	cres, err := ClearWorkflows(ctx, e.c, e.project, []string{w0, w2}, opts)
+	if err != nil || !cres.Cleared[w0] || cres.Failed[w2] == nil {
+		t.Fatalf("clear: %v cleared %v failed %v", err, cres.Cleared, cres.Failed)
+	}
+	if c := e.emu.Calls(); c["W1"] != 0 {
+		t.Fatalf("calls %v: a clear of known holders reads nothing", c)
+	}
+	if msg := cres.Err().Error(); !strings.Contains(msg, "1 batch(es) not cleared: ["+e.batches[2]+"]") {
+		t.Fatalf("the failure is not named by batch: %s", msg)
+	}
+}

@@ -42,6 +42,46 @@ func Set(ctx context.Context, c *client.Client, t Target, want Want, known func(
 	if err != nil {
 		return SetResult{}, err
 	}
+	return setCovered(ctx, c, t, cov, want, known, opts)
+}
+
+// SetWorkflows is Set on workflows already known to be the project's, as a
+// refresh of the same run found them: no batch walk, one set (and its
+// proof) per workflow. The result's Coverage names only the workflows.
+//
+// When some fail, the project's batches are walked once more, only to name
+// the failing ones by batch in the error, as Set does.
+func SetWorkflows(ctx context.Context, c *client.Client, projectID string, workflows []string, want Want, opts Options) (SetResult, error) {
+	t := Target{ProjectID: projectID}
+	res, err := setCovered(ctx, c, t, Coverage{Workflows: workflows}, want, nil, opts)
+	if err == nil && (len(res.Failed) > 0 || len(res.Rewritten) > 0) {
+		res.Coverage = named(ctx, c, t, res.Coverage, opts)
+	}
+	return res, err
+}
+
+// named fills in which batches use the workflows of cov, for messages; cov
+// is returned as it was if the walk fails.
+func named(ctx context.Context, c *client.Client, t Target, cov Coverage, opts Options) Coverage {
+	walked, err := cover(ctx, c, t, opts)
+	if err != nil {
+		return cov
+	}
+	mine := make(map[string]bool, len(cov.Workflows))
+	for _, w := range cov.Workflows {
+		mine[w] = true
+	}
+	cov.Batches, cov.Names = map[string]string{}, walked.Names
+	for b, w := range walked.Batches {
+		if mine[w] {
+			cov.Batches[b] = w
+		}
+	}
+	return cov
+}
+
+func setCovered(ctx context.Context, c *client.Client, t Target, cov Coverage, want Want, known func(workflowID string) bool, opts Options) (SetResult, error) {
+	var err error
 	res := SetResult{Coverage: cov, InStep: map[string]bool{}, Rewritten: map[string]string{}}
 	setting := client.WebhookSetting{URL: want.URL, Header: want.Header}
 	want.HeaderKnown = true // the header sent is known
