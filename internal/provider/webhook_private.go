@@ -189,26 +189,47 @@ type seenRecord struct {
 }
 
 // runID names the Terraform (or OpenTofu) command this provider process
-// serves: its parent process, with the parent's start time where the
-// system tells it (Linux), so that a reused process id is not the same run.
-// A command starts a provider process per graph walk (refresh, plan,
-// apply), all its children. "" when unknown.
+// serves: the process that started it, with that process's start time
+// where the system tells it (Linux), so that a reused process id is not the
+// same run. A command starts a provider process per graph walk (refresh,
+// plan, apply), all its children. A parent by our own name (a wrapper that
+// runs the real provider, as the benchmark does to measure it) is skipped.
+// "" when unknown.
 func runID() string {
-	ppid := os.Getppid()
-	if ppid <= 1 {
-		return ""
-	}
-	id := strconv.Itoa(ppid)
-	if stat, err := os.ReadFile("/proc/" + id + "/stat"); err == nil {
-		// Field 22 is the start time; the command name (field 2) may hold
-		// spaces, so count after its closing parenthesis.
-		if i := strings.LastIndexByte(string(stat), ')'); i > 0 {
-			if f := strings.Fields(string(stat[i+1:])); len(f) > 19 {
-				id += "-" + f[19]
+	_, self, _ := procStat(os.Getpid())
+	pid := os.Getppid()
+	for range 3 {
+		ppid, name, start := procStat(pid)
+		if name == "" || name != self || ppid <= 1 {
+			if pid <= 1 {
+				return ""
 			}
+			return strconv.Itoa(pid) + "-" + start
 		}
+		pid = ppid
 	}
-	return id
+	return ""
+}
+
+// procStat reads a process's parent, name and start time from /proc; all
+// zero where there is no /proc.
+func procStat(pid int) (ppid int, name, start string) {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, "", ""
+	}
+	// The name (field 2) is in parentheses and may hold spaces: count the
+	// other fields after its closing one.
+	open, end := strings.IndexByte(string(stat), '('), strings.LastIndexByte(string(stat), ')')
+	if open < 0 || end < open {
+		return 0, "", ""
+	}
+	f := strings.Fields(string(stat[end+1:]))
+	if len(f) < 20 {
+		return 0, "", ""
+	}
+	ppid, _ = strconv.Atoi(f[1])                   // field 4
+	return ppid, string(stat[open+1 : end]), f[19] // field 22
 }
 
 // newSeen records a refresh's findings and registers it as made here.

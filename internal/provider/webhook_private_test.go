@@ -3,7 +3,10 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +47,20 @@ func TestSeenRecordRoundTrips(t *testing.T) {
 				t.Errorf("held %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// The run a refresh names is the process that started this one (the test
+// binary's parent here), stable for the life of the process.
+func TestRunIDNamesTheParent(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	id := runID()
+	if id == "" || id != runID() || !strings.HasPrefix(id, strconv.Itoa(os.Getppid())+"-") {
+		t.Fatalf("runID %q, parent %d", id, os.Getppid())
+	}
+	if _, name, start := procStat(os.Getpid()); name == "" || start == "" {
+		t.Fatalf("procStat of self: %q %q", name, start)
 	}
 }
