@@ -568,7 +568,7 @@ func writeFiles(dir string, rep *Report) error {
 	md.WriteString("CPU seconds per 1,000 batches (= ms per batch), by N; growth = the largest N over a tenth of it:\n\n")
 	writeGrowth(&md, rep.Runs)
 	if len(rep.Verdicts) > 0 {
-		md.WriteString("\nTargets (issue 11, L = 20 ms, R = 500/s):\n\n")
+		md.WriteString("\nTargets (issues 11 and 16, L = 20 ms, R = 500/s):\n\n")
 		writeVerdicts(&md, rep.Verdicts)
 	}
 	md.WriteString("\n![Wall time against N](performance.svg)\n")
