@@ -229,6 +229,7 @@ func (d *webhookHealthDataSource) Read(ctx context.Context, req datasource.ReadR
 		healthError(&resp.Diagnostics, m, err)
 		return
 	}
+	warnForeign(&resp.Diagnostics, t, res.Foreign)
 	if rerr := res.Err(); rerr != nil {
 		resp.Diagnostics.AddWarning("Some webhooks could not be read",
 			fmt.Sprintf("Checking the webhook health of %s: %s\n\nThey count as unreadable.", t, describe(rerr)))

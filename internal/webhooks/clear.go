@@ -90,14 +90,7 @@ func ClearWorkflows(ctx context.Context, c *client.Client, projectID string, wor
 
 // Err says what could not be cleared; nil when everything owned was.
 func (r ClearResult) Err() error {
-	var errs []error
-	if len(r.Failed) > 0 {
-		errs = append(errs, failures(r.Coverage, r.Failed, "cleared"))
-	}
-	if len(r.Unreadable) > 0 {
-		errs = append(errs, unreadable(r.Unreadable))
-	}
-	return errors.Join(errs...)
+	return partialErr(r.Coverage, r.Failed, r.Unreadable, "cleared")
 }
 
 // ForeignBatches lists the batches (for a workflow target, the workflows)

@@ -34,6 +34,10 @@ func TestProjectWalkSkipsAnotherProjectsBatches(t *testing.T) {
 		if err != nil || lres.Foreign[theirBatch] != other || len(lres.Webhooks) != 2 {
 			t.Fatalf("omit=%v: list %v foreign %v webhooks %d", omit, err, lres.Foreign, len(lres.Webhooks))
 		}
+		hres := e.health(t, target, HealthOptions{})
+		if hres.Foreign[theirBatch] != other || hres.Counts[StateNeverCalled]+hres.Counts[StateNoWebhook] != 2 {
+			t.Fatalf("omit=%v: health foreign %v counts %v", omit, hres.Foreign, hres.Counts)
+		}
 		cres, err := Clear(ctx, e.c, target, ownedByMe, opts)
 		if err != nil || cres.Err() != nil || len(cres.Cleared) != 2 {
 			t.Fatalf("omit=%v: clear %v %v cleared %v", omit, err, cres.Err(), cres.Cleared)

@@ -104,6 +104,9 @@ type HealthResult struct {
 	NoWorkflow []string
 	// Unreadable maps the batches whose workflow could not be found to why.
 	Unreadable map[string]error
+	// Foreign maps the batches the API returned that name another project
+	// to that project: in no count.
+	Foreign map[string]string
 	// Failed maps the workflows whose webhook could not be read to why.
 	Failed map[string]error
 	cov    Coverage
@@ -111,14 +114,7 @@ type HealthResult struct {
 
 // Err says what could not be read; nil when everything was.
 func (r HealthResult) Err() error {
-	var errs []error
-	if len(r.Failed) > 0 {
-		errs = append(errs, failures(r.cov, r.Failed, "read"))
-	}
-	if len(r.Unreadable) > 0 {
-		errs = append(errs, unreadable(r.Unreadable))
-	}
-	return errors.Join(errs...)
+	return partialErr(r.cov, r.Failed, r.Unreadable, "read")
 }
 
 // BatchError is the error of one batch of HealthOptions.BatchIDs.
@@ -149,7 +145,7 @@ func Health(ctx context.Context, c *client.Client, t Target, opts Options, h Hea
 		return HealthResult{}, err
 	}
 	res := HealthResult{Counts: map[State]int{}, BatchCounts: map[State]int{}, NoWorkflow: cov.NoWorkflow,
-		Unreadable: cov.Unreadable, cov: cov}
+		Unreadable: cov.Unreadable, Foreign: cov.Foreign, cov: cov}
 	for _, s := range States {
 		res.Counts[s], res.BatchCounts[s] = 0, 0
 	}

@@ -151,14 +151,7 @@ func (r InspectResult) OutOfStep() []string { return r.outOfStep(r.InStep) }
 
 // Err says what could not be read; nil when everything was.
 func (r InspectResult) Err() error {
-	var errs []error
-	if len(r.Failed) > 0 {
-		errs = append(errs, failures(r.Coverage, r.Failed, "read"))
-	}
-	if len(r.Unreadable) > 0 {
-		errs = append(errs, unreadable(r.Unreadable))
-	}
-	return errors.Join(errs...)
+	return partialErr(r.Coverage, r.Failed, r.Unreadable, "read")
 }
 
 // tally counts, for import, which webhook (url and header) the most batches

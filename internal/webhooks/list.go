@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
@@ -44,14 +43,7 @@ type ListResult struct {
 
 // Err says what could not be read; nil when everything was.
 func (r ListResult) Err() error {
-	var errs []error
-	if len(r.Failed) > 0 {
-		errs = append(errs, failures(r.cov, r.Failed, "read"))
-	}
-	if len(r.Unreadable) > 0 {
-		errs = append(errs, unreadable(r.Unreadable))
-	}
-	return errors.Join(errs...)
+	return partialErr(r.cov, r.Failed, r.Unreadable, "read")
 }
 
 // List finds the webhooks of a project's workflows: it walks the project's

@@ -11,6 +11,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -211,4 +212,18 @@ func eachWorkflow(ctx context.Context, opts Options, verb string, workflows []st
 		done.Add(1)
 	})
 	return failed, err
+}
+
+// partialErr says what part of an operation failed: the workflows (named by
+// their batches where known) and the batches whose workflow could not be
+// found; nil when nothing did.
+func partialErr(cov Coverage, failed, unreadableBatches map[string]error, verb string) error {
+	var errs []error
+	if len(failed) > 0 {
+		errs = append(errs, failures(cov, failed, verb))
+	}
+	if len(unreadableBatches) > 0 {
+		errs = append(errs, unreadable(unreadableBatches))
+	}
+	return errors.Join(errs...)
 }
