@@ -149,6 +149,25 @@ func (e *Emulator) deleteBatchLocked(b *batch) {
 	}
 }
 
+// MoveBatch moves a batch, with its workflow and webhook, to another project
+// (what the web UI could do). Unknown ids are ignored.
+func (e *Emulator) MoveBatch(batchID, projectID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b, to := e.batches[batchID], e.projectByID[projectID]
+	if b == nil || to == nil || b.project == to {
+		return
+	}
+	from := b.project
+	if i := slices.Index(from.batches, b); i >= 0 {
+		from.batches = slices.Delete(from.batches, i, i+1)
+	}
+	// Pages are windows of the slice in creation order: keep it sorted.
+	i := sort.Search(len(to.batches), func(i int) bool { return to.batches[i].seq >= b.seq })
+	to.batches = slices.Insert(to.batches, i, b)
+	b.project = to
+}
+
 // Forbid makes API calls touching the project, batch or workflow id answer 403.
 // A batch is touched by B1/B6/W3 on it; its project's B2/B4/P1 ids; a workflow by W1/W2 on it
 // and by W3 on any batch using it. Forbidding a project or batch also forbids the workflows its

@@ -420,9 +420,10 @@ resource "isahitlab_webhook" "all" {
 	}
 	total := n + n/10
 	phase("update", map[string]int{"P1": 1, "B2": pages(total), "W1": total, "W2": n / 10}, "apply", "-auto-approve", "-no-color")
-	// Destroy: the refresh, then a clear of each workflow it found holding
-	// our url: no second walk, no second read.
-	phase("destroy", map[string]int{"P1": 1, "B2": pages(total), "W1": total, "W2": total}, "destroy", "-auto-approve", "-no-color")
+	// Destroy: the refresh, then a read and a clear of each workflow it
+	// found holding our url: no second walk, but a read just before each
+	// clear, as the prompt may have been left open.
+	phase("destroy", map[string]int{"P1": 1, "B2": pages(total), "W1": 2 * total, "W2": total}, "destroy", "-auto-approve", "-no-color")
 
 	// The state holds no per-batch value, and a few bytes per workflow in
 	// private state: after an apply, and after a refresh saved in it.

@@ -17,16 +17,7 @@ import (
 // direction, is a replacement.
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		// Destroy: its apply receives this plan's private state. Say whether
-		// the refresh it holds was made in this run.
-		var state webhookModel
-		if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() {
-			return
-		}
-		if rec := readPrivate(ctx, req.Private, &state); rec.markFresh() {
-			resp.Diagnostics.Append(rec.write(ctx, resp.Private)...)
-		}
-		return
+		return // destroy: nothing to plan
 	}
 	var plan, config webhookModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

@@ -7,10 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash/fnv"
-	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -30,26 +28,21 @@ import (
 //     workflow only while it holds one of them: a url someone else set since
 //     is theirs. A history, not the last url: after a url change that failed
 //     on some batches, those still hold the previous url, which is ours.
-//   - in_step: project scope only: the workflows that the last refresh or
-//     apply found holding the webhook the state describes, as sorted 8-byte
-//     FNV-1a hashes (a few bytes per workflow, where Terraform does not walk
-//     it). A converging update sets only the other workflows; any change of
-//     url, header or header mode sets them all.
 //   - pending: after an update that failed on some workflows, the webhook it
 //     was sending (a fingerprint: url, header mode, version and a SHA-256 of
 //     the header attribute, which the state holds anyway; never a write-only
 //     value) and the workflows found holding it, so that the retry of the
-//     same change sets only the others. Dropped by any successful apply.
+//     same change, after a refresh in its own command, sets only the others.
+//     Dropped by any successful apply.
 //   - why: project scope: which batches the last refresh found out of step
 //     and why, a few lines at any size, for the plan's warning.
 //   - seen: project scope, written by a refresh that read every workflow:
-//     what it found (seenRecord), so that the apply of the same run sets or
-//     clears exactly that without walking the project again. It replaces
-//     in_step while present; an apply drops it.
+//     what it found (seenRecord), so that the apply of the same command sets
+//     or clears exactly that without walking the project again; an apply
+//     drops it. An apply in another command walks (webhook_run.go).
 type privateRecord struct {
 	Version   int            `json:"v"`
 	OwnedURLs []string       `json:"owned_urls,omitempty"`
-	InStep    workflowSet    `json:"in_step,omitempty"`
 	Pending   *pendingChange `json:"pending,omitempty"`
 	Why       string         `json:"why,omitempty"`
 	Seen      *seenRecord    `json:"seen,omitempty"`
@@ -134,9 +127,6 @@ func (rec *privateRecord) own(url string) {
 // owns reports whether url is one this resource set.
 func (rec privateRecord) owns(url string) bool { return slices.Contains(rec.OwnedURLs, url) }
 
-// setInStep records the workflows found in step.
-func (rec *privateRecord) setInStep(workflows []string) { rec.InStep = newWorkflowSet(workflows) }
-
 func newWorkflowSet(workflows []string) workflowSet {
 	if len(workflows) == 0 {
 		return nil
@@ -170,74 +160,36 @@ func (set workflowSet) contains() func(workflowID string) bool {
 // 100,000 workflows (about 14 bytes each, before Terraform's encodings):
 // every workflow it covered, with, for each, whether it holds the webhook
 // the state describes (step), whether it holds a url this resource owns
-// (held), and how many batches use it. Workflow ids are kept as 12 raw
-// bytes when they are all 24 lowercase hex digits (the API's ids), else as
-// strings; sorted, so that a lookup is a binary search.
+// (held) or someone else's (other), and how many batches use it. Workflow
+// ids are kept as 12 raw bytes when they are all 24 lowercase hex digits
+// (the API's ids), else as strings; sorted, so that a lookup is a binary
+// search.
 //
-// Run names the command that made the refresh (runID). A destroy trusts
-// the record only when its plan ran in that same command (Fresh, set by
-// ModifyPlan): with -refresh=false it reads each workflow again before
-// clearing it. An update uses it as the plan's refresh found it.
+// Run names the command that made the refresh (webhook_run.go): an apply
+// uses the record only in that same command (madeHere).
 type seenRecord struct {
 	Run     string   `json:"r,omitempty"`
-	Fresh   bool     `json:"f,omitempty"`
 	Hex     []byte   `json:"x,omitempty"`
 	IDs     []string `json:"i,omitempty"`
 	Step    []byte   `json:"s,omitempty"`
 	Held    []byte   `json:"h,omitempty"`
+	Other   []byte   `json:"o,omitempty"`
 	Batches []byte   `json:"b,omitempty"` // a uvarint per workflow
 }
 
-// runID names the Terraform (or OpenTofu) command this provider process
-// serves: the process that started it, with that process's start time
-// where the system tells it (Linux), so that a reused process id is not the
-// same run. A command starts a provider process per graph walk (refresh,
-// plan, apply), all its children. A parent by our own name (a wrapper that
-// runs the real provider, as the benchmark does to measure it) is skipped.
-// "" when unknown.
-func runID() string {
-	_, self, _ := procStat(os.Getpid())
-	pid := os.Getppid()
-	for range 3 {
-		ppid, name, start := procStat(pid)
-		if name == "" || name != self || ppid <= 1 {
-			if pid <= 1 {
-				return ""
-			}
-			return strconv.Itoa(pid) + "-" + start
-		}
-		pid = ppid
-	}
-	return ""
-}
-
-// procStat reads a process's parent, name and start time from /proc; all
-// zero where there is no /proc.
-func procStat(pid int) (ppid int, name, start string) {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, "", ""
-	}
-	// The name (field 2) is in parentheses and may hold spaces: count the
-	// other fields after its closing one.
-	open, end := strings.IndexByte(string(stat), '('), strings.LastIndexByte(string(stat), ')')
-	if open < 0 || end < open {
-		return 0, "", ""
-	}
-	f := strings.Fields(string(stat[end+1:]))
-	if len(f) < 20 {
-		return 0, "", ""
-	}
-	ppid, _ = strconv.Atoi(f[1])                   // field 4
-	return ppid, string(stat[open+1 : end]), f[19] // field 22
+// madeHere reports whether the refresh that made the record ran in this
+// command, so that its plan is the one being applied.
+func (s *seenRecord) madeHere() bool {
+	return s != nil && s.Run != "" && s.Run == currentRun()
 }
 
 // newSeen records a refresh's findings and registers it as made here.
-func newSeen(workflows []string, inStep, held func(string) bool, batches map[string]int) *seenRecord {
+func newSeen(workflows []string, inStep, held, other func(string) bool, batches map[string]int) *seenRecord {
 	ids := slices.Clone(workflows)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	s := &seenRecord{Run: runID(), Step: make([]byte, (len(ids)+7)/8), Held: make([]byte, (len(ids)+7)/8)}
+	bits := (len(ids) + 7) / 8
+	s := &seenRecord{Run: currentRun(), Step: make([]byte, bits), Held: make([]byte, bits), Other: make([]byte, bits)}
 	packed := make([]byte, 0, 12*len(ids))
 	for i, id := range ids {
 		raw, err := hex.DecodeString(id)
@@ -251,6 +203,9 @@ func newSeen(workflows []string, inStep, held func(string) bool, batches map[str
 		}
 		if held(id) {
 			s.Held[i/8] |= 1 << (i % 8)
+		}
+		if other(id) {
+			s.Other[i/8] |= 1 << (i % 8)
 		}
 		s.Batches = binary.AppendUvarint(s.Batches, uint64(batches[id]))
 	}
@@ -269,17 +224,8 @@ func seenOf(res *webhooks.InspectResult, owns func(url string) bool) *seenRecord
 		batches[w]++
 	}
 	return newSeen(res.Workflows, func(w string) bool { return res.InStep[w] },
-		func(w string) bool { return owns(res.URLs[w]) }, batches)
-}
-
-// markFresh marks a record whose refresh this command made: the plan that
-// carries it comes from that refresh.
-func (rec *privateRecord) markFresh() bool {
-	if rec.Seen == nil {
-		return false
-	}
-	rec.Seen.Fresh = rec.Seen.Run != "" && rec.Seen.Run == runID()
-	return true
+		func(w string) bool { return owns(res.URLs[w]) },
+		func(w string) bool { return res.URLs[w] != "" && !owns(res.URLs[w]) }, batches)
 }
 
 // ids lists the workflows, sorted.
@@ -318,29 +264,46 @@ func (s *seenRecord) inStep() func(workflowID string) bool {
 	}
 }
 
-// held lists the workflows found holding a url this resource owns.
-func (s *seenRecord) held() []string {
+// withWebhook lists the workflows found holding a webhook: a url this
+// resource owns, which destroy clears if it still holds one, and someone
+// else's, which destroy reads too so that its warning names what it leaves
+// in place. A workflow found without a webhook can have gained one of our
+// urls since only from this resource.
+func (s *seenRecord) withWebhook() []string {
 	var out []string
 	for i, id := range s.ids() {
-		if bit(s.Held, i) {
+		if bit(s.Held, i) || bit(s.Other, i) {
 			out = append(out, id)
 		}
 	}
 	return out
 }
 
-// knownInStep is what an update may skip: for a converging update (the
-// webhook unchanged), the workflows the last refresh found in step; for the
-// retry of a change that failed midway, those that change already reached.
-// Never in header_wo mode for a change: the fingerprint cannot cover the
-// write-only value, which may differ from the one the failed attempt sent,
-// and no refresh could ever see the difference.
+// forUpdate is what an update may take from the record. Only a refresh of
+// this same command tells which workflows the project has and which hold
+// the webhook: then the update sets exactly what its plan showed, skipping
+// what is known in step. Otherwise the update walks the project; where it
+// would have skipped workflows (a converging update, the retry of a failed
+// change), it reads each first and leaves alone those that hold the webhook.
+func (rec privateRecord) forUpdate(changed bool, plan *webhookModel, want *webhooks.Want) prior {
+	if !rec.Seen.madeHere() {
+		want.SkipHeld = !changed || rec.Pending != nil
+		return prior{}
+	}
+	return prior{known: rec.knownInStep(changed, plan), seen: rec.Seen}
+}
+
+// knownInStep is what an update of the refresh's command may skip: for a
+// converging update (the webhook unchanged), the workflows the refresh
+// found in step; for the retry of a change that failed midway, those that
+// change reached and the refresh found still holding it. Never in
+// header_wo mode for a change: the fingerprint cannot cover the write-only
+// value, which may differ from the one the failed attempt sent, and no
+// refresh could ever see the difference.
 func (rec privateRecord) knownInStep(changed bool, plan *webhookModel) func(workflowID string) bool {
 	switch {
-	case !changed && rec.Seen != nil:
-		return rec.Seen.inStep()
 	case !changed:
-		return rec.InStep.contains()
+		return rec.Seen.inStep()
 	case plan.HeaderMode.ValueString() == headerWriteOnly:
 		return nil
 	case rec.Pending != nil && rec.Pending.Want == fingerprint(plan):

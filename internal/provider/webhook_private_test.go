@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -20,10 +18,11 @@ func TestSeenRecordRoundTrips(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			inStep := func(w string) bool { return w == ids[0] }
-			held := func(w string) bool { return w != ids[2] }
+			held := func(w string) bool { return w == ids[0] }
+			other := func(w string) bool { return w == ids[1] }
 			batches := map[string]int{ids[0]: 1, ids[1]: 300, ids[2]: 0}
 			var s seenRecord
-			b, err := json.Marshal(newSeen(ids, inStep, held, batches))
+			b, err := json.Marshal(newSeen(ids, inStep, held, other, batches))
 			if err != nil || json.Unmarshal(b, &s) != nil {
 				t.Fatal(err)
 			}
@@ -43,24 +42,89 @@ func TestSeenRecordRoundTrips(t *testing.T) {
 			if s.inStep()("not-seen") {
 				t.Error("a workflow not seen is in step")
 			}
-			if got, want := fmt.Sprint(s.held()), fmt.Sprint(slices.DeleteFunc(slices.Clone(sorted), func(w string) bool { return !held(w) })); got != want {
-				t.Errorf("held %s, want %s", got, want)
+			withWebhook := func(w string) bool { return held(w) || other(w) }
+			if got, want := fmt.Sprint(s.withWebhook()), fmt.Sprint(slices.DeleteFunc(slices.Clone(sorted), func(w string) bool { return !withWebhook(w) })); got != want {
+				t.Errorf("with a webhook %s, want %s", got, want)
 			}
 		})
 	}
 }
 
-// The run a refresh names is the process that started this one (the test
-// binary's parent here), stable for the life of the process.
-func TestRunIDNamesTheParent(t *testing.T) {
+// A refresh's record names the CLI command that made it: on Linux, the
+// parent CLI process with its start time. Every case where the command
+// cannot be told with certainty names none, so that nothing is trusted.
+func TestRunIDOnlyWhereCertain(t *testing.T) {
+	const self, cli, wrapper = 100, 50, 70
+	table := func(procs map[int]process) func(int) (process, bool) {
+		return func(pid int) (process, bool) { p, ok := procs[pid]; return p, ok }
+	}
+	provider := process{ppid: cli, name: "terraform-provi", start: "900", args: []string{"./terraform-provider-isahitlab"}}
+	terraform := func(args ...string) process {
+		return process{ppid: 1, name: "terraform", start: "800", args: append([]string{"/usr/bin/terraform"}, args...)}
+	}
+	noEnv := func(string) string { return "" }
+	for _, c := range []struct {
+		name   string
+		procs  map[int]process
+		getenv func(string) string
+		want   string
+	}{
+		{"terraform apply", map[int]process{self: provider, cli: terraform("apply", "-auto-approve")}, noEnv, "50-800"},
+		{"global option first", map[int]process{self: provider, cli: terraform("-chdir=infra", "destroy")}, noEnv, "50-800"},
+		{"versioned tofu plan", map[int]process{self: provider, cli: {ppid: 1, name: "tofu-v1.12.6", start: "7", args: []string{"tofu-v1.12.6", "plan"}}}, noEnv, "50-7"},
+		{"through a wrapper by our name", map[int]process{
+			self:    {ppid: wrapper, name: provider.name, start: "901"},
+			wrapper: {ppid: cli, name: provider.name, start: "900"},
+			cli:     terraform("apply"),
+		}, noEnv, "50-800"},
+		{"no /proc", map[int]process{}, noEnv, ""},
+		{"parent unreadable", map[int]process{self: provider}, noEnv, ""},
+		{"no start time", map[int]process{self: provider, cli: {ppid: 1, name: "terraform", args: []string{"terraform", "apply"}}}, noEnv, ""},
+		{"terraform test", map[int]process{self: provider, cli: terraform("test")}, noEnv, ""},
+		{"terraform console", map[int]process{self: provider, cli: terraform("console")}, noEnv, ""},
+		{"no command line", map[int]process{self: provider, cli: {ppid: 1, name: "terraform", start: "800"}}, noEnv, ""},
+		{"in-process test harness", map[int]process{self: provider, cli: {ppid: 1, name: "go", start: "5", args: []string{"go", "test", "./..."}}}, noEnv, ""},
+		{"reattach", map[int]process{self: provider, cli: terraform("apply")},
+			func(k string) string {
+				if k == "TF_REATTACH_PROVIDERS" {
+					return `{"registry.terraform.io/isahit/isahitlab":{}}`
+				}
+				return ""
+			}, ""},
+		{"parent is init", map[int]process{self: {ppid: 1, name: "p", start: "9"}, 1: terraform("apply")}, noEnv, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := runID(self, c.getenv, table(c.procs)); got != c.want {
+				t.Errorf("runID = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// The system's own process table: this test binary's parent is go test
+// (or a shell), not a Terraform command, so the run is unknown here, as it
+// is for acceptance tests that serve the provider in-process.
+func TestRunIDOfThisProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
 	}
-	id := runID()
-	if id == "" || id != runID() || !strings.HasPrefix(id, strconv.Itoa(os.Getppid())+"-") {
-		t.Fatalf("runID %q, parent %d", id, os.Getppid())
+	p, ok := procfsProcess(os.Getpid())
+	if !ok || p.name == "" || p.start == "" || p.ppid != os.Getppid() || len(p.args) == 0 || p.args[0] != os.Args[0] {
+		t.Fatalf("procfsProcess of self: %+v", p)
 	}
-	if _, name, start := procStat(os.Getpid()); name == "" || start == "" {
-		t.Fatalf("procStat of self: %q %q", name, start)
+	if isCLI(mustProcess(t, os.Getppid()).args) {
+		t.Skip("run by a Terraform CLI")
 	}
+	if id := runID(os.Getpid(), os.Getenv, procfsProcess); id != "" {
+		t.Fatalf("runID %q under a parent that is not a Terraform command", id)
+	}
+}
+
+func mustProcess(t *testing.T, pid int) process {
+	t.Helper()
+	p, ok := procfsProcess(pid)
+	if !ok {
+		t.Fatalf("no process %d", pid)
+	}
+	return p
 }

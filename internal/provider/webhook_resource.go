@@ -167,7 +167,6 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	// nothing applied is lost and destroy can clear it.
 	var rec privateRecord
 	rec.own(want.URL)
-	rec.setInStep(o.inStep)
 	plan.ID = types.StringValue(webhookIDOf(&plan).String())
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &plan, rec)...)
 }
@@ -200,12 +199,11 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	case o.failed():
 		return
 	}
-	rec.setInStep(o.inStep)
 	rec.Why, rec.Seen = o.why, nil
 	if res := o.inspected; res != nil {
 		rec.Pending = rec.Pending.stillHeld(res.URLs) // a reached workflow may have been reverted since
 		if len(res.Failed) == 0 && len(res.Unreadable) == 0 {
-			rec.Seen, rec.InStep = seenOf(res, rec.owns), nil
+			rec.Seen = seenOf(res, rec.owns)
 		}
 	} else {
 		rec.Pending = nil
@@ -235,28 +233,24 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 
 	rec := readPrivate(ctx, req.Private, &state)
 	changed := webhookChanged(&plan, &state)
-	known := rec.knownInStep(changed, &plan)
 	want := wantToSend(&plan, &config, rec)
+	pr := rec.forUpdate(changed, &plan, &want)
 	next := plan
-	o := scopeOf(state.Scope.ValueString()).set(ctx, r.engine(), &next, want, prior{known: known, seen: rec.Seen})
+	o := scopeOf(state.Scope.ValueString()).set(ctx, r.engine(), &next, want, pr)
 	resp.Diagnostics.Append(o.diags...)
 	if o.sent {
 		rec.own(want.URL)
 	}
-	if known != nil {
+	if pr.known != nil {
 		next.keepLaterFacts(&state) // the skipped workflows were not read
 	}
 	rec.Pending, rec.Why, rec.Seen = nil, "", nil
-	switch {
-	case o.failed() && changed:
+	if o.failed() {
+		next = state.afterFailure(&next)
+	}
+	if o.failed() && changed {
 		// The next plan shows the change again; its retry skips what it reached.
-		next = state.afterFailure(&next)
-		rec.InStep, rec.Pending = nil, &pendingChange{Want: fingerprint(&plan), InStep: newWorkflowSet(o.inStep)}
-	case o.failed():
-		next = state.afterFailure(&next)
-		rec.setInStep(o.inStep)
-	default:
-		rec.setInStep(o.inStep)
+		rec.Pending = &pendingChange{Want: fingerprint(&plan), InStep: newWorkflowSet(o.inStep)}
 	}
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &next, rec)...)
 }
@@ -277,5 +271,9 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 	rec := readPrivate(ctx, req.Private, &state)
-	resp.Diagnostics.Append(scopeOf(state.Scope.ValueString()).clear(ctx, r.engine(), &state, rec.owns, prior{seen: rec.Seen})...)
+	var pr prior
+	if rec.Seen.madeHere() {
+		pr.seen = rec.Seen // the refresh of this destroy's own command
+	}
+	resp.Diagnostics.Append(scopeOf(state.Scope.ValueString()).clear(ctx, r.engine(), &state, rec.owns, pr)...)
 }

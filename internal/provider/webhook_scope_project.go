@@ -188,24 +188,18 @@ func (p projectScope) inspect(ctx context.Context, e engine, m *webhookModel) ou
 	return o
 }
 
-// clear, after a refresh in the same provider process as this destroy's
-// plan (seen.Fresh), clears exactly the workflows that refresh found holding
-// a url this resource owns: no second walk, no read before each clear.
-// Otherwise (-refresh=false) it reads each workflow first.
+// clear, after a refresh in this destroy's own command (pr.seen), reads
+// and clears only the workflows that refresh found holding a webhook: no
+// second walk. Otherwise it walks the project. Either way each workflow is
+// read just before its clear, so that a url set since by someone else
+// survives: the refresh may be long past (an approval prompt).
 func (p projectScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool, pr prior) diag.Diagnostics {
 	t := p.target(m)
-	if pr.seen == nil || !pr.seen.Fresh {
+	if pr.seen == nil {
 		return clearTarget(ctx, e, t, owned)
 	}
-	res, err := webhooks.ClearWorkflows(ctx, e.c, t.ProjectID, pr.seen.held(), e.opts)
-	var diags diag.Diagnostics
-	if err == nil {
-		err = res.Err()
-	}
-	if err != nil {
-		diags.AddError("Cannot clear the webhook", fmt.Sprintf("Clearing the webhooks of %s failed: %s\n\nThe resource stays in state; destroy again to clear the rest.", t, describe(err)))
-	}
-	return diags
+	res, err := webhooks.ClearWorkflows(ctx, e.c, t.ProjectID, pr.seen.withWebhook(), owned, e.opts)
+	return clearDiags(t, res, err)
 }
 
 // count records how many batches the webhook covers and how many of them

@@ -137,6 +137,11 @@ func (s singleScope) clear(ctx context.Context, e engine, m *webhookModel, owned
 // leave the rest with a warning.
 func clearTarget(ctx context.Context, e engine, t webhooks.Target, owned func(string) bool) diag.Diagnostics {
 	res, err := webhooks.Clear(ctx, e.c, t, owned, e.opts)
+	return clearDiags(t, res, err)
+}
+
+// clearDiags says what a clear left: someone else's webhooks, and failures.
+func clearDiags(t webhooks.Target, res webhooks.ClearResult, err error) diag.Diagnostics {
 	var diags diag.Diagnostics
 	warnForeign(&diags, t, res.Foreign)
 	if foreign := res.ForeignBatches(); len(foreign) > 0 {

@@ -27,16 +27,38 @@ type ClearResult struct {
 // clear, and a url set since by someone else must survive. A target that no
 // longer exists has nothing left to clear.
 func Clear(ctx context.Context, c *client.Client, t Target, owned func(url string) bool, opts Options) (ClearResult, error) {
-	res := ClearResult{Cleared: map[string]bool{}, Foreign: map[string]string{}, Failed: map[string]error{}}
 	cov, err := cover(ctx, c, t, opts)
 	if errors.Is(err, ErrGone) || errors.Is(err, ErrNoWorkflow) {
-		return res, nil
+		return newClearResult(Coverage{}), nil
 	}
 	if err != nil {
-		return res, err
+		return newClearResult(Coverage{}), err
 	}
-	res.Coverage = cov
+	return clearCovered(ctx, c, cov, owned, opts)
+}
+
+// ClearWorkflows is Clear on workflows already known to be the project's,
+// as a refresh of the same command found them: no batch walk, but still a
+// read of each workflow before its clear, since the refresh may be long past
+// (an approval prompt). Failures are named by batch, as SetWorkflows does.
+func ClearWorkflows(ctx context.Context, c *client.Client, projectID string, workflows []string, owned func(url string) bool, opts Options) (ClearResult, error) {
+	res, err := clearCovered(ctx, c, Coverage{Workflows: workflows}, owned, opts)
+	if err == nil && len(res.Failed) > 0 {
+		res.Coverage = named(ctx, c, Target{ProjectID: projectID}, res.Coverage, opts)
+	}
+	return res, err
+}
+
+func newClearResult(cov Coverage) ClearResult {
+	return ClearResult{Coverage: cov, Cleared: map[string]bool{}, Foreign: map[string]string{}, Failed: map[string]error{}}
+}
+
+// clearCovered reads each workflow of cov and clears it if it holds a url
+// owned accepts.
+func clearCovered(ctx context.Context, c *client.Client, cov Coverage, owned func(url string) bool, opts Options) (ClearResult, error) {
+	res := newClearResult(cov)
 	var mu sync.Mutex
+	var err error
 	res.Failed, err = eachWorkflow(ctx, opts, "cleared", cov.Workflows, func(ctx context.Context, id string) error {
 		wf, err := c.GetWorkflow(ctx, id)
 		switch {
@@ -62,29 +84,6 @@ func Clear(ctx context.Context, c *client.Client, t Target, owned func(url strin
 		mu.Unlock()
 		return nil
 	})
-	return res, err
-}
-
-// ClearWorkflows clears the webhook of each workflow of a project, without
-// reading it first: for workflows a refresh of the same run found holding a
-// url the caller owns. A workflow gone since (404) has nothing left to
-// clear. Failures are named by batch, as SetWorkflows does.
-func ClearWorkflows(ctx context.Context, c *client.Client, projectID string, workflows []string, opts Options) (ClearResult, error) {
-	res := ClearResult{Coverage: Coverage{Workflows: workflows}, Cleared: map[string]bool{}, Foreign: map[string]string{}}
-	var mu sync.Mutex
-	var err error
-	res.Failed, err = eachWorkflow(ctx, opts, "cleared", workflows, func(ctx context.Context, id string) error {
-		if err := c.ClearWebhook(ctx, client.Target{WorkflowID: id}); err != nil && !errors.Is(err, client.ErrNotFound) {
-			return fmt.Errorf("clearing the webhook of workflow %s: %w", id, err)
-		}
-		mu.Lock()
-		res.Cleared[id] = true
-		mu.Unlock()
-		return nil
-	})
-	if err == nil && len(res.Failed) > 0 {
-		res.Coverage = named(ctx, c, Target{ProjectID: projectID}, res.Coverage, opts)
-	}
 	return res, err
 }
 

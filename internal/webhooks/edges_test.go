@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,16 +151,59 @@ func TestSetAndClearGivenWorkflows(t *testing.T) {
 		t.Fatal("set another workflow than given")
 	}
 
+	// w0 taken over by someone else since: read before its clear, it is
+	// left in place; w2 still ours, but its clear fails.
+	e.emu.SetWebhook(w0, "https://someone-else.example/hook", nil)
 	e.emu.FailSets(w2, http.StatusForbidden)
 	e.emu.ResetCalls()
-	cres, err := ClearWorkflows(ctx, e.c, e.project, []string{w0, w2}, opts)
-	if err != nil || !cres.Cleared[w0] || cres.Failed[w2] == nil {
-		t.Fatalf("clear: %v cleared %v failed %v", err, cres.Cleared, cres.Failed)
+	owned := func(u string) bool { return u == mine }
+	cres, err := ClearWorkflows(ctx, e.c, e.project, []string{w0, w2}, owned, opts)
+	if err != nil || cres.Cleared[w0] || cres.Foreign[w0] != "https://someone-else.example/hook" || cres.Failed[w2] == nil {
+		t.Fatalf("clear: %v cleared %v foreign %v failed %v", err, cres.Cleared, cres.Foreign, cres.Failed)
 	}
-	if c := e.emu.Calls(); c["W1"] != 0 {
-		t.Fatalf("calls %v: a clear of known holders reads nothing", c)
+	if e.url(e.batches[0]) != "https://someone-else.example/hook" {
+		t.Fatal("a url someone else set since the refresh was cleared")
+	}
+	if c := e.emu.Calls(); c["W1"] != 2 || c["W2"] != 1 {
+		t.Fatalf("calls %v: want one read per workflow given, and a clear of the one still ours", c)
 	}
 	if msg := cres.Err().Error(); !strings.Contains(msg, "1 batch(es) not cleared: ["+e.batches[2]+"]") {
 		t.Fatalf("the failure is not named by batch: %s", msg)
+	}
+}
+
+// SkipHeld reads each workflow before its set and leaves alone those that
+// hold the webhook already: the check an update makes when no refresh of
+// its own command says which workflows are in step.
+func TestSetSkipHeldWritesOnlyWhatDiffers(t *testing.T) {
+	for _, adopted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("adopted=%v", adopted), func(t *testing.T) {
+			e := newEnv(t, 4, 0)
+			ctx := context.Background()
+			want := Want{URL: mine, Header: ptr("Bearer ours-1234"), HeaderKnown: true, SkipHeld: true}
+			if adopted {
+				want.Header, want.KeepHeaderOf = nil, func(u string) bool { return u == mine }
+			}
+			e.emu.SetWebhook(e.wf(e.batches[0]), mine, ptr("Bearer ours-1234"))
+			e.emu.SetWebhook(e.wf(e.batches[1]), mine, ptr("Bearer stale-999"))
+			e.emu.SetWebhook(e.wf(e.batches[2]), "https://other.example/x", nil)
+			e.emu.ResetCalls()
+			res, err := Set(ctx, e.c, Target{ProjectID: e.project}, want, nil, opts)
+			if err != nil || res.Err() != nil || len(res.InStep) != 4 {
+				t.Fatalf("set: %v %v in step %v", err, res.Err(), res.InStep)
+			}
+			// Adopted: the url decides, so the second workflow keeps its
+			// header and is not written either.
+			wantWrites := 3
+			if adopted {
+				wantWrites = 2
+			}
+			if c := e.emu.Calls(); c["W2"] != wantWrites || c["W1"] < 4 {
+				t.Fatalf("calls %v: want a read of each of the 4 workflows and %d sets", c, wantWrites)
+			}
+			if res.Sent != wantWrites {
+				t.Fatalf("sent %d, want %d", res.Sent, wantWrites)
+			}
+		})
 	}
 }

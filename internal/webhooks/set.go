@@ -94,20 +94,29 @@ func setCovered(ctx context.Context, c *client.Client, t Target, cov Coverage, w
 			return nil
 		}
 		want, setting := want, setting
-		if want.KeepHeaderOf != nil {
+		if want.KeepHeaderOf != nil || want.SkipHeld {
 			wf, err := c.GetWorkflow(ctx, id)
 			if err != nil {
-				return fmt.Errorf("reading the header to keep on workflow %s: %w", id, err)
+				return fmt.Errorf("reading the webhook of workflow %s before setting it: %w", id, err)
 			}
-			setting.Header, want.Header = nil, nil
-			switch held := wf.Webhook; {
-			case held == nil || headerOf(held.Header) == "":
-			case want.KeepHeaderOf(held.URL):
-				setting.Header, want.Header = held.Header, held.Header
-			default:
+			if want.SkipHeld && alreadyHolds(wf.Webhook, want) {
 				mu.Lock()
-				res.HeaderDropped = append(res.HeaderDropped, id)
+				res.observe(wf.Webhook)
+				res.InStep[id] = true
 				mu.Unlock()
+				return nil
+			}
+			if want.KeepHeaderOf != nil {
+				setting.Header, want.Header = nil, nil
+				switch held := wf.Webhook; {
+				case held == nil || headerOf(held.Header) == "":
+				case want.KeepHeaderOf(held.URL):
+					setting.Header, want.Header = held.Header, held.Header
+				default:
+					mu.Lock()
+					res.HeaderDropped = append(res.HeaderDropped, id)
+					mu.Unlock()
+				}
 			}
 		}
 		mu.Lock()
@@ -143,6 +152,15 @@ func setCovered(ctx context.Context, c *client.Client, t Target, cov Coverage, w
 		return nil
 	})
 	return res, err
+}
+
+// alreadyHolds reports whether a workflow read before a set holds want
+// already: with KeepHeaderOf, the url decides (the header is kept as held).
+func alreadyHolds(held *client.Webhook, want Want) bool {
+	if want.KeepHeaderOf != nil {
+		return held != nil && held.URL == want.URL
+	}
+	return want.Holds(held)
 }
 
 // refused reports whether the server answered a definite no (a 4xx other

@@ -57,6 +57,11 @@ type Want struct {
 	// set without it would clear it. A header that came with someone else's
 	// url is someone else's secret: never sent to the caller's url.
 	KeepHeaderOf func(url string) bool
+	// SkipHeld, for Set, reads each workflow first and leaves alone one that
+	// already holds the webhook (with KeepHeaderOf, its url): for an update
+	// that has no refresh of its own command to say which workflows are in
+	// step, so that it checks each instead of trusting an old record.
+	SkipHeld bool
 }
 
 // Holds reports whether w is the wanted webhook.
