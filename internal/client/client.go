@@ -221,8 +221,21 @@ func (c *Client) MaskContext(ctx context.Context) context.Context {
 	return tflog.MaskAllFieldValuesStrings(ctx, list...)
 }
 
-// Redact replaces every secret the client knows in s with "***".
-func (c *Client) Redact(s string) string { return c.secrets.redact(s) }
+// Redact makes a server's text safe to show: every secret the client knows,
+// raw or in any escaped or encoded form (see package redact), replaced with
+// "***"; the whole text withheld when it holds one too short to mask.
+func (c *Client) Redact(s string) string { return c.secrets.current().Clean(s, 0) }
+
+// Clean is Redact with extra values (say, a webhook's header) searched for
+// too, and the text then cut to limit bytes (limit <= 0: no cut).
+func (c *Client) Clean(s string, limit int, extra ...string) string {
+	return c.secrets.current(extra...).Clean(s, limit)
+}
+
+// Remember adds values (a configured webhook header, a write-only one being
+// sent) to the secrets the client redacts and masks. Values already known
+// and empty ones are ignored.
+func (c *Client) Remember(values ...string) { c.secrets.add(values...) }
 
 // request describes one API call; body is kept as bytes so every attempt can
 // replay it.

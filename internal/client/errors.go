@@ -7,11 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"sort"
 	"strings"
 	"sync"
-	"unicode/utf8"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/redact"
 )
 
 // Sentinel errors matched with errors.Is against an *APIError of the same status.
@@ -99,23 +98,10 @@ func serverMessage(body []byte) string {
 	return string(body)
 }
 
-// trimMessage cuts s to maxMessageLen bytes on a rune boundary.
-func trimMessage(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= maxMessageLen {
-		return s
-	}
-	cut := maxMessageLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "...(trimmed)"
-}
-
 // minSecretLen: shorter values are not redacted because replacing every
 // occurrence of, say, "ab" would garble every message while hiding nothing.
-// A text that contains one is withheld whole instead (see withholds).
-const minSecretLen = 4
+// A text that contains one is withheld whole instead (see redact.Clean).
+const minSecretLen = redact.MinLength
 
 // MinSecretLength is the shortest secret the client can redact: the
 // provider refuses a shorter webhook header at plan time.
@@ -127,30 +113,36 @@ const maxSecrets = 256
 
 // withheldMessage replaces a server's message that contains a secret too
 // short to redact: the status, method and path still say what failed.
-var withheldMessage = fmt.Sprintf("(the server's message is withheld: it may quote a secret too short to mask, "+
-	"such as a webhook header of fewer than %d bytes)", minSecretLen)
+var withheldMessage = redact.Withheld
 
 // secrets holds the strings that must never appear in an error or a log line:
-// the secret key, access tokens and webhook header values sent or read.
+// the secret key, access tokens and webhook header values sent or read. The
+// search for them, raw or in any escaped or encoded form, is package
+// redact's; this keeps the bounded memory of values.
 //
-// A value (or form of one) shorter than minSecretLen cannot be redacted: it
-// is kept apart, and a server message that contains it is withheld whole.
+// A value shorter than minSecretLen cannot be redacted: it is kept apart,
+// and a server message that contains it is withheld whole.
 type secrets struct {
 	mu    sync.RWMutex
 	long  secretSet // redacted: replaced by ***
 	short secretSet // 1 to minSecretLen-1 bytes: a text holding one is withheld
+	set   *redact.Set
+	forms []string // literal forms of the long values, for log masking
 }
 
-// secretSet is one bounded list of secrets: fixed ones never evicted, learned
-// ones evicted first in, first out.
+// secretSet is one bounded list of secret values: fixed ones never
+// evicted, learned ones evicted first in, first out.
 type secretSet struct {
 	fixed []string // never evicted (secret key)
 	seen  map[string]struct{}
 	order []string // FIFO for eviction of learned values
-	list  []string // snapshot, longest first; replaced on change, never mutated
 }
 
-// pick returns the set a form of a secret belongs to, nil for "".
+func (set *secretSet) values() []string {
+	return append(append([]string(nil), set.fixed...), set.order...)
+}
+
+// pick returns the set a secret belongs to, nil for "".
 func (s *secrets) pick(v string) *secretSet {
 	switch {
 	case v == "":
@@ -163,7 +155,7 @@ func (s *secrets) pick(v string) *secretSet {
 
 func newSecrets(fixed ...string) *secrets {
 	s := &secrets{long: secretSet{seen: map[string]struct{}{}}, short: secretSet{seen: map[string]struct{}{}}}
-	for _, f := range variants(fixed...) {
+	for _, f := range fixed {
 		set := s.pick(f)
 		if set == nil {
 			continue
@@ -173,44 +165,16 @@ func newSecrets(fixed ...string) *secrets {
 			set.seen[f] = struct{}{}
 		}
 	}
-	s.long.rebuild()
-	s.short.rebuild()
+	s.rebuild()
 	return s
 }
 
-// variants returns each value with the forms in which a server may echo it:
-// form/query-encoded and JSON-escaped (the secret key travels form-encoded,
-// header values inside JSON), and for "Scheme credentials" values the
-// credentials part alone.
-func variants(values ...string) []string {
-	var out []string
-	for _, v := range values {
-		forms := []string{v}
-		if i := strings.IndexByte(v, ' '); i > 0 {
-			forms = append(forms, strings.TrimSpace(v[i+1:]))
-		}
-		for _, f := range forms {
-			out = append(out, f)
-			if q := url.QueryEscape(f); q != f {
-				out = append(out, q)
-			}
-			if j, err := json.Marshal(f); err == nil {
-				if inner := string(j[1 : len(j)-1]); inner != f {
-					out = append(out, inner)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// add remembers values (and their variants) learned while running.
+// add remembers values learned while running.
 func (s *secrets) add(values ...string) {
-	cand := variants(values...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed := map[*secretSet]bool{}
-	for _, v := range cand {
+	changed := false
+	for _, v := range values {
 		set := s.pick(v)
 		if set == nil {
 			continue
@@ -224,71 +188,69 @@ func (s *secrets) add(values ...string) {
 			delete(set.seen, set.order[0])
 			set.order = set.order[1:]
 		}
-		changed[set] = true
+		changed = true
 	}
-	for set := range changed {
-		set.rebuild()
+	if changed {
+		s.rebuild()
 	}
 }
 
-func (set *secretSet) rebuild() {
-	l := make([]string, 0, len(set.fixed)+len(set.order))
-	l = append(l, set.fixed...)
-	l = append(l, set.order...)
-	// Longest first so a value containing a shorter secret is replaced whole.
-	sort.SliceStable(l, func(i, j int) bool { return len(l[i]) > len(l[j]) })
-	set.list = l
+// rebuild prepares the search; called with s.mu held (or before sharing).
+func (s *secrets) rebuild() {
+	long, short := s.long.values(), s.short.values()
+	s.set = redact.NewSet(append(long, short...)...)
+	s.forms = redact.LiteralForms(long...)
 }
 
-// snapshot is the list of redactable secrets (for log masking).
+// current is the search for every remembered value, plus extra values
+// (a header just read) that are searched for whatever the memory keeps.
+func (s *secrets) current(extra ...string) redact.Secrets {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ss := redact.Secrets{s.set}
+	if len(extra) > 0 {
+		ss = append(ss, redact.NewSet(extra...))
+	}
+	return ss
+}
+
+// snapshot is the literal forms of the redactable secrets (for log masking).
 func (s *secrets) snapshot() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.long.list
+	return s.forms
 }
 
 func (s *secrets) shortSnapshot() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.short.list
+	return s.short.values()
 }
 
+// redact masks every secret in text, in any form, without cutting or
+// withholding it: for texts that must keep their shape (transport errors).
 func (s *secrets) redact(text string) string {
-	for _, v := range s.snapshot() {
-		if strings.Contains(text, v) {
-			text = strings.ReplaceAll(text, v, "***")
-		}
-	}
-	return text
+	return s.current().Redact(text)
 }
 
 // withholds reports whether text, once redacted, still holds a secret too
 // short to redact: it must then not be shown at all.
 func (s *secrets) withholds(redacted string) bool {
-	for _, v := range s.shortSnapshot() {
-		if strings.Contains(redacted, v) {
-			return true
-		}
-	}
-	return false
+	return s.current().Withholds(redacted)
 }
 
-// newAPIError builds the error for a non-2xx answer. Redaction happens before
-// trimming so that a secret cut by the trim cannot leak half of itself. A
-// message that holds a secret too short to redact (a webhook header of 1-3
-// bytes, sent or read; the credentials part of one such as "Bearer ab") is
-// withheld whole: replacing every "ab" would garble it and still show where
-// the secret was.
+// newAPIError builds the error for a non-2xx answer. The message is cleaned
+// by redact.Clean: secrets masked before it is cut, so a cut cannot leave
+// part of one; withheld whole when it holds a secret too short to mask (a
+// webhook header of 1-3 bytes, sent or read; the credentials part of one
+// such as "Bearer ab"): replacing every "ab" would garble it and still show
+// where the secret was.
 func (c *Client) newAPIError(status int, method, path string, body []byte) *APIError {
-	msg := c.secrets.redact(serverMessage(body))
-	if c.secrets.withholds(msg) {
-		msg = withheldMessage
-	}
 	return &APIError{
 		StatusCode: status,
 		Method:     method,
 		Path:       path,
-		Message:    trimMessage(msg),
+		Message:    c.secrets.current().Clean(strings.TrimSpace(serverMessage(body)), maxMessageLen),
 	}
 }
 

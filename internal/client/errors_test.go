@@ -47,17 +47,19 @@ func TestServerMessage(t *testing.T) {
 	}
 }
 
-func TestTrimMessage(t *testing.T) {
+func TestLongMessageCut(t *testing.T) {
+	c := &Client{secrets: newSecrets("SECRETSECRETSECRET")}
 	long := strings.Repeat("é", 400) // 800 bytes
-	got := trimMessage(long)
-	if len(got) > maxMessageLen+len("...(trimmed)") || !strings.HasSuffix(got, "...(trimmed)") {
-		t.Fatalf("trimmed to %d bytes: %q", len(got), got[len(got)-20:])
+	got := c.newAPIError(400, "GET", "p", []byte(long)).Message
+	const suffix = "...(cut, 800 bytes in all)"
+	if len(got) > maxMessageLen+len(suffix) || !strings.HasSuffix(got, suffix) {
+		t.Fatalf("cut to %d bytes: %q", len(got), got[len(got)-30:])
 	}
-	if !strings.HasPrefix(long, strings.TrimSuffix(got, "...(trimmed)")) {
-		t.Fatal("trim cut inside a rune")
+	if !strings.HasPrefix(long, strings.TrimSuffix(got, suffix)) {
+		t.Fatal("cut inside a rune")
 	}
-	if trimMessage(" short ") != "short" {
-		t.Fatal("short message changed")
+	if got := c.newAPIError(400, "GET", "p", []byte(" short ")).Message; got != "short" {
+		t.Fatalf("short message changed: %q", got)
 	}
 }
 
@@ -84,7 +86,7 @@ func TestSecretsBounded(t *testing.T) {
 	for i := 0; i < maxSecrets+50; i++ {
 		s.add(fmt.Sprintf("value-%04d", i))
 	}
-	if n := len(s.snapshot()); n != maxSecrets+1 {
+	if n := len(s.long.values()); n != maxSecrets+1 {
 		t.Fatalf("kept %d values, want %d", n, maxSecrets+1)
 	}
 	if s.redact("fixed-secret") != "***" {

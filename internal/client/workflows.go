@@ -16,7 +16,8 @@ const (
 )
 
 // GetWorkflow reads a workflow and its webhook (W1). The webhook's header
-// value joins the secrets that are masked in logs and errors.
+// value joins the secrets that are masked in logs and errors; the texts of
+// its last call and error come redacted and cut (see cleanWebhook).
 func (c *Client) GetWorkflow(ctx context.Context, id string) (*Workflow, error) {
 	if id == "" {
 		return nil, errors.New("GetWorkflow: empty workflow id")
@@ -33,6 +34,7 @@ func (c *Client) GetWorkflow(ctx context.Context, id string) (*Workflow, error) 
 	if w.Webhook != nil && w.Webhook.Header != nil {
 		c.secrets.add(*w.Webhook.Header)
 	}
+	c.cleanWebhook(w.Webhook)
 	if w.ID == "" {
 		w.ID = id
 	}
@@ -57,7 +59,41 @@ func (c *Client) SetupWebhook(ctx context.Context, t Target, s WebhookSetting) (
 	if err != nil {
 		return nil, err
 	}
-	return webhookInAnswer(body), nil
+	w := webhookInAnswer(body)
+	if s.Header != nil {
+		c.cleanWebhook(w, *s.Header)
+	} else {
+		c.cleanWebhook(w)
+	}
+	return w, nil
+}
+
+// Bounds of a webhook's texts as the client returns them, applied after
+// redaction: state never holds a receiver's whole error page.
+const (
+	MaxCallBody    = 1024 // bytes of LastError.Body
+	MaxCallMessage = 500  // bytes of LastCall.Message and LastError.Message
+)
+
+// cleanWebhook redacts the texts a receiver wrote into w (its messages and
+// body may echo the Authorization header it was sent) of every secret the
+// client knows, w's own header and extra values, then cuts them. Every
+// reader of a webhook (resource, data sources, health, list) gets them so.
+func (c *Client) cleanWebhook(w *Webhook, extra ...string) {
+	if w == nil || w.LastCall == nil && w.LastError == nil {
+		return
+	}
+	if w.Header != nil {
+		extra = append(extra, *w.Header)
+	}
+	ss := c.secrets.current(extra...)
+	if w.LastCall != nil {
+		w.LastCall.Message = ss.Clean(w.LastCall.Message, MaxCallMessage)
+	}
+	if w.LastError != nil {
+		w.LastError.Message = ss.Clean(w.LastError.Message, MaxCallMessage)
+		w.LastError.Body = ss.Clean(w.LastError.Body, MaxCallBody)
+	}
 }
 
 // ClearWebhook removes a webhook: setup-webhook with url and header null.

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -33,10 +34,22 @@ const (
 	descBody       = "The receiver's response body: JSON text when it was JSON, else the text itself."
 )
 
+// What the client does to a receiver's texts before they reach state (see
+// client.GetWorkflow): redacted, then cut.
+var (
+	descRedacted = " Secrets are replaced by `***` before anything is kept: the webhook's header (whole, its " +
+		"credentials after the scheme, raw, JSON- or url-escaped, or base64) and the provider's own. A text " +
+		"quoting a secret too short to mask is withheld whole."
+	descCallMessage = descMessage + descRedacted + fmt.Sprintf(" At most %d bytes are kept, then a note "+
+		"of the full length.", client.MaxCallMessage)
+	descCallBody = descBody + descRedacted + fmt.Sprintf(" At most %d bytes are kept, then a note "+
+		"of the full length.", client.MaxCallBody)
+)
+
 func lastCallSchema() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"status_code": schema.Int64Attribute{Computed: true, MarkdownDescription: descStatusCode},
-		"message":     schema.StringAttribute{Computed: true, MarkdownDescription: descMessage},
+		"message":     schema.StringAttribute{Computed: true, MarkdownDescription: descCallMessage},
 		"date":        schema.StringAttribute{Computed: true, MarkdownDescription: descDate},
 	}
 }
@@ -44,15 +57,15 @@ func lastCallSchema() map[string]schema.Attribute {
 func lastErrorSchema() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"status_code": schema.Int64Attribute{Computed: true, MarkdownDescription: descStatusCode},
-		"message":     schema.StringAttribute{Computed: true, MarkdownDescription: descMessage},
-		"body":        schema.StringAttribute{Computed: true, MarkdownDescription: descBody},
+		"message":     schema.StringAttribute{Computed: true, MarkdownDescription: descCallMessage},
+		"body":        schema.StringAttribute{Computed: true, MarkdownDescription: descCallBody},
 	}
 }
 
 func lastCallDataSchema() map[string]dsschema.Attribute {
 	return map[string]dsschema.Attribute{
 		"status_code": dsschema.Int64Attribute{Computed: true, MarkdownDescription: descStatusCode},
-		"message":     dsschema.StringAttribute{Computed: true, MarkdownDescription: descMessage},
+		"message":     dsschema.StringAttribute{Computed: true, MarkdownDescription: descCallMessage},
 		"date":        dsschema.StringAttribute{Computed: true, MarkdownDescription: descDate},
 	}
 }
@@ -60,8 +73,8 @@ func lastCallDataSchema() map[string]dsschema.Attribute {
 func lastErrorDataSchema() map[string]dsschema.Attribute {
 	return map[string]dsschema.Attribute{
 		"status_code": dsschema.Int64Attribute{Computed: true, MarkdownDescription: descStatusCode},
-		"message":     dsschema.StringAttribute{Computed: true, MarkdownDescription: descMessage},
-		"body":        dsschema.StringAttribute{Computed: true, MarkdownDescription: descBody},
+		"message":     dsschema.StringAttribute{Computed: true, MarkdownDescription: descCallMessage},
+		"body":        dsschema.StringAttribute{Computed: true, MarkdownDescription: descCallBody},
 	}
 }
 

@@ -98,7 +98,8 @@ func (d *webhookHealthDataSource) Metadata(_ context.Context, req datasource.Met
 
 // stateDescriptions says what each state means, for the schema's text.
 const stateDescriptions = "`ok` (the last delivery succeeded), `failing` (the last delivery failed: its error is newer than any success), " +
-	"`never_called` (a webhook no delivery was made to yet), `no_webhook` (the workflow holds none), " +
+	"`never_called` (a webhook not delivered to since it was last set: no call on record, or a last call dated before the webhook's `updatedAt`, " +
+	"made to the url or header it had then), `no_webhook` (the workflow holds none), " +
 	"`unreadable` (the webhook, or a batch's workflow, could not be read: a warning says why)"
 
 func countsSchema(what string) schema.SingleNestedAttribute {
@@ -117,7 +118,7 @@ func workflowHealthSchema() schema.NestedAttributeObject {
 		"state":       schema.StringAttribute{Computed: true, MarkdownDescription: "One of " + stateDescriptions + "."},
 		"url":         schema.StringAttribute{Computed: true, MarkdownDescription: "The URL Isahit Lab calls; null without a webhook. The header is never read into this data source."},
 		"last_call": schema.SingleNestedAttribute{
-			Computed: true, MarkdownDescription: "The last delivery attempt; null when none.",
+			Computed: true, MarkdownDescription: "The last delivery attempt; null when none. With state `never_called` it is one made before the webhook was last set (to another url or header, perhaps), kept by the API: it says nothing of the current receiver.",
 			Attributes: lastCallDataSchema(),
 		},
 		"last_error": schema.SingleNestedAttribute{

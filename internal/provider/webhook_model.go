@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/isahit/terraform-provider-isahitlab/internal/client"
 	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
@@ -61,6 +62,20 @@ func maskHeader(ctx context.Context, values ...types.String) context.Context {
 		}
 	}
 	return ctx
+}
+
+// rememberHeader is maskHeader for the header values the resource knows
+// from its configuration (header, and the header_wo being sent): the client
+// learns them too, so that a receiver's text echoing one (last_error, a
+// server's error) is redacted before it reaches state, plan or diagnostics,
+// even when the server no longer holds that value.
+func rememberHeader(ctx context.Context, c *client.Client, values ...types.String) context.Context {
+	if c != nil {
+		for _, v := range values {
+			c.Remember(v.ValueString())
+		}
+	}
+	return maskHeader(ctx, values...)
 }
 
 // setFacts copies the read-only facts into m.

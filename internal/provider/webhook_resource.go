@@ -155,7 +155,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	ctx, cancel := withTimeout(ctx, plan.Timeouts.Create, &resp.Diagnostics)
 	defer cancel()
-	ctx = maskHeader(ctx, config.HeaderWO, plan.Header)
+	ctx = rememberHeader(ctx, r.data.client, config.HeaderWO, plan.Header)
 
 	want := wantToSend(&plan, &config, privateRecord{})
 	o := scopeOf(plan.Scope.ValueString()).set(ctx, r.engine(), &plan, want, prior{})
@@ -179,7 +179,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, &resp.Diagnostics)
 	defer cancel()
-	ctx = maskHeader(ctx, state.Header)
+	ctx = rememberHeader(ctx, r.data.client, state.Header)
 
 	rec := readPrivate(ctx, req.Private, &state)
 	sc := scopeOf(state.Scope.ValueString())
@@ -229,7 +229,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, &resp.Diagnostics)
 	defer cancel()
-	ctx = maskHeader(ctx, config.HeaderWO, plan.Header, state.Header)
+	ctx = rememberHeader(ctx, r.data.client, config.HeaderWO, plan.Header, state.Header)
 
 	rec := readPrivate(ctx, req.Private, &state)
 	changed := webhookChanged(&plan, &state)

@@ -3,16 +3,14 @@ package webhooks
 import (
 	"container/heap"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
+	"github.com/isahit/terraform-provider-isahitlab/internal/redact"
 )
 
 // State is a workflow's delivery health, derived from its webhook (see
@@ -276,12 +274,17 @@ func coverBatches(ctx context.Context, c *client.Client, projectID string, ids [
 //     failing, undated.
 //   - neither: never_called. No webhook: no_webhook.
 //
-// Setting a webhook again keeps both, so a fixed url stays failing until
-// the next delivery succeeds.
+// Setting a webhook again keeps both but moves updatedAt. A lastCall dated
+// before updatedAt was made to the webhook as it was before (another url,
+// another header), so it says nothing of the current one: never_called,
+// whatever its status, until the next delivery. lastError is no newer than
+// lastCall, so it is older too.
 func classify(w *client.Webhook) (State, string) {
 	switch {
 	case w == nil:
 		return StateNoWebhook, ""
+	case calledBeforeSet(w):
+		return StateNeverCalled, ""
 	case w.LastCall != nil && w.LastCall.StatusCode >= 200 && w.LastCall.StatusCode < 300:
 		return StateOK, ""
 	case w.LastCall != nil:
@@ -295,40 +298,42 @@ func classify(w *client.Webhook) (State, string) {
 	return StateNeverCalled, ""
 }
 
+// calledBeforeSet reports whether the last call is known to predate the
+// last setting of the webhook. Unlike Later, a date missing or not RFC 3339
+// on either side proves nothing, and equal dates (the API keeps
+// milliseconds) are not "before": the state then rests on lastCall alone.
+func calledBeforeSet(w *client.Webhook) bool {
+	if w.LastCall == nil {
+		return false
+	}
+	called, err := time.Parse(time.RFC3339Nano, w.LastCall.Date)
+	if err != nil {
+		return false
+	}
+	set, err := time.Parse(time.RFC3339Nano, w.UpdatedAt)
+	if err != nil {
+		return false
+	}
+	return called.Before(set)
+}
+
 // assess is one workflow's health, with the header's value (and every
-// secret the client knows) redacted from messages and the body, which is
-// cut to maxBody bytes.
+// secret the client knows) redacted from messages and the body, in any form
+// a receiver may echo it, before the body is cut to maxBody bytes (see
+// client.Clean): a cut never leaves part of a secret.
 func assess(c *client.Client, id string, w *client.Webhook, maxBody int) *WorkflowHealth {
 	state, errDate := classify(w)
 	wh := &WorkflowHealth{WorkflowID: id, State: state, LastErrorDate: errDate}
 	if w == nil {
 		return wh
 	}
-	secrets, short := headerForms(w.Header)
-	margin := roughMargin
-	if len(secrets) > 0 {
-		margin += len(secrets[0]) // the longest
+	// The header is searched for even if the client has forgotten it (its
+	// memory is bounded).
+	var header []string
+	if w.Header != nil {
+		header = append(header, *w.Header)
 	}
-	// Redact before cutting, so that a cut cannot leave part of a secret;
-	// but first drop what lies well past the limit (no secret is that
-	// long), so that a huge body costs little.
-	clean := func(s string, limit int) string {
-		total := len(s)
-		s = prefix(s, limit+margin)
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, "***")
-		}
-		for _, v := range short {
-			if strings.Contains(s, v) {
-				return withheld
-			}
-		}
-		s = c.Redact(s)
-		if total <= limit {
-			return s
-		}
-		return prefix(s, limit) + fmt.Sprintf("...(cut, %d bytes in all)", total)
-	}
+	clean := func(s string, limit int) string { return c.Clean(s, limit, header...) }
 	wh.URL = w.URL
 	if w.LastCall != nil {
 		wh.LastCall = &client.Call{StatusCode: w.LastCall.StatusCode, Message: clean(w.LastCall.Message, maxMessage), Date: w.LastCall.Date}
@@ -341,56 +346,7 @@ func assess(c *client.Client, id string, w *client.Webhook, maxBody int) *Workfl
 }
 
 // withheld replaces a text that may quote a header too short to redact.
-const withheld = "(withheld: it may quote the webhook's header, which is too short to mask)"
-
-// headerForms is the header's value as a receiver may echo it: whole, the
-// credentials of "Scheme credentials" alone, and both JSON-escaped (a body
-// is JSON text), longest first. Forms under 4 bytes come apart (short):
-// replacing every "ab" would garble a text, so one that holds such a form
-// is withheld whole instead.
-func headerForms(h *string) (forms, short []string) {
-	if h == nil || *h == "" {
-		return nil, nil
-	}
-	all := []string{*h}
-	if i := strings.IndexByte(*h, ' '); i > 0 {
-		if cred := strings.TrimSpace((*h)[i+1:]); cred != "" {
-			all = append(all, cred)
-		}
-	}
-	for _, f := range all { // the appended forms are not ranged over
-		if j, err := json.Marshal(f); err == nil {
-			if inner := string(j[1 : len(j)-1]); inner != f {
-				all = append(all, inner)
-			}
-		}
-	}
-	for _, f := range all {
-		if len(f) < client.MinSecretLength {
-			short = append(short, f)
-		} else {
-			forms = append(forms, f)
-		}
-	}
-	sort.SliceStable(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
-	return forms, short
-}
-
-// roughMargin is kept past a limit before redacting: more than a token
-// is long (the header's own length is added).
-const roughMargin = 8 << 10
-
-// prefix is s cut to at most limit bytes on a rune boundary.
-func prefix(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	end := limit
-	for end > 0 && !utf8.RuneStart(s[end]) {
-		end--
-	}
-	return s[:end]
-}
+var withheld = redact.Withheld
 
 // firstByID keeps the limit batches with the smallest ids, sorted (ids grow
 // with creation, so these are the oldest), adding b.
