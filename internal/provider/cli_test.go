@@ -116,7 +116,21 @@ data "isahitlab_webhook" "read" {
 }
 
 output "read_url" { value = data.isahitlab_webhook.read.url }
-`, srv.URL, secretKey, project, b1, header, project, b2, headerWO, project)
+
+# Reading back a write-only header: the data source says only that it is
+# set, the ephemeral resource has it for the run (and its logs mask it).
+data "isahitlab_webhook" "read_wo" {
+  project_id = %q
+  batch_id   = isahitlab_webhook.write_only.batch_id
+}
+
+output "wo_has_header" { value = data.isahitlab_webhook.read_wo.has_header }
+
+ephemeral "isahitlab_webhook" "read_wo" {
+  project_id = %q
+  batch_id   = isahitlab_webhook.write_only.batch_id
+}
+`, srv.URL, secretKey, project, b1, header, project, b2, headerWO, project, project, project)
 	if err := ws.WriteConfig(config); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -59,7 +60,10 @@ const (
 	maxRequestTimeout = 10 * time.Minute
 )
 
-var _ provider.ProviderWithListResources = (*isahitlabProvider)(nil)
+var (
+	_ provider.ProviderWithListResources      = (*isahitlabProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*isahitlabProvider)(nil)
+)
 
 type isahitlabProvider struct {
 	version string
@@ -143,7 +147,7 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 	if cfg.Endpoint.IsUnknown() || cfg.AccessID.IsUnknown() || cfg.SecretKey.IsUnknown() ||
 		cfg.MaxConcurrency.IsUnknown() || cfg.MaxRetries.IsUnknown() || cfg.RequestTimeout.IsUnknown() {
 		tflog.Debug(ctx, "provider configuration not known yet; API calls deferred")
-		resp.ResourceData, resp.DataSourceData, resp.ListResourceData = &providerData{}, &providerData{}, &providerData{}
+		resp.ResourceData, resp.DataSourceData, resp.ListResourceData, resp.EphemeralResourceData = &providerData{}, &providerData{}, &providerData{}, &providerData{}
 		return
 	}
 
@@ -203,7 +207,7 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	data := &providerData{client: c, concurrency: concurrency}
-	resp.ResourceData, resp.DataSourceData, resp.ListResourceData = data, data, data
+	resp.ResourceData, resp.DataSourceData, resp.ListResourceData, resp.EphemeralResourceData = data, data, data, data
 	tflog.Debug(ctx, "provider configured", map[string]any{"endpoint": endpoint, "max_concurrency": concurrency, "max_retries": retries})
 }
 
@@ -214,6 +218,12 @@ func (p *isahitlabProvider) Resources(context.Context) []func() resource.Resourc
 // ListResources are for `terraform query` (Terraform 1.14 or later).
 func (p *isahitlabProvider) ListResources(context.Context) []func() list.ListResource {
 	return []func() list.ListResource{NewWebhookListResource}
+}
+
+// EphemeralResources are read for one run and never saved (Terraform 1.10,
+// OpenTofu 1.11 or later): where a secret may be read back.
+func (p *isahitlabProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{NewWebhookEphemeralResource}
 }
 
 func (p *isahitlabProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -7,10 +7,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/isahit/terraform-provider-isahitlab/internal/client"
 	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
@@ -32,7 +34,7 @@ type webhookDataSourceModel struct {
 	BatchID    types.String `tfsdk:"batch_id"`
 	WorkflowID types.String `tfsdk:"workflow_id"`
 	URL        types.String `tfsdk:"url"`
-	Header     types.String `tfsdk:"header"`
+	HasHeader  types.Bool   `tfsdk:"has_header"`
 	UpdatedAt  types.String `tfsdk:"updated_at"`
 	LastCall   types.Object `tfsdk:"last_call"`
 	LastError  types.Object `tfsdk:"last_error"`
@@ -44,7 +46,9 @@ func (d *webhookDataSource) Metadata(_ context.Context, req datasource.MetadataR
 
 func (d *webhookDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Reads the webhook of one batch or one workflow, with its last call and last error. `url` and the other attributes are null when no webhook is set.",
+		MarkdownDescription: "Reads the webhook of one batch or one workflow, with its last call and last error. `url` and the other attributes are null when no webhook is set (`has_header` is false). " +
+			"It holds no header value, only whether one is set (`has_header`): a data source is saved in the state, and the header is the receiver's secret, " +
+			"which `header_wo` keeps out of the state. Read the header with the `isahitlab_webhook` ephemeral resource, which is never saved.",
 		Attributes: map[string]schema.Attribute{
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: "The project.",
@@ -66,10 +70,11 @@ func (d *webhookDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				MarkdownDescription: "The URL Isahit Lab calls.",
 				Computed:            true,
 			},
-			"header": schema.StringAttribute{
-				MarkdownDescription: "The value sent as the `Authorization` header.",
-				Computed:            true,
-				Sensitive:           true,
+			"has_header": schema.BoolAttribute{
+				MarkdownDescription: "Whether the webhook has an `Authorization` header set (false without a webhook). Not the value, nor a hash of it: " +
+					"a hash in the state would let whoever reads the state test guesses of the secret offline. " +
+					"The `isahitlab_webhook` ephemeral resource gives the value.",
+				Computed: true,
 			},
 			"updated_at": schema.StringAttribute{
 				MarkdownDescription: "When the webhook was last set.",
@@ -105,26 +110,39 @@ func (d *webhookDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() || !d.data.ready(&resp.Diagnostics) {
 		return
 	}
-	t := webhooks.Target{ProjectID: m.ProjectID.ValueString(), BatchID: m.BatchID.ValueString(), WorkflowID: m.WorkflowID.ValueString()}
-	res, err := webhooks.Inspect(ctx, d.data.client, t, nil, d.data.engineOptions())
-	if err == nil {
-		err = res.Err()
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
+	workflowID, w, ok := readWebhook(ctx, d.data, m.ProjectID, m.BatchID, m.WorkflowID, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 
-	m.WorkflowID = types.StringValue(res.Workflows[0])
-	m.URL, m.Header, m.UpdatedAt = types.StringNull(), types.StringNull(), types.StringNull()
+	m.WorkflowID = types.StringValue(workflowID)
+	m.URL, m.UpdatedAt = types.StringNull(), types.StringNull()
+	m.HasHeader = types.BoolValue(false)
 	m.LastCall, m.LastError = types.ObjectNull(lastCallTypes), types.ObjectNull(lastErrorTypes)
-	if w := res.Held; w != nil {
+	if w != nil {
 		ctx = maskHeader(ctx, headerAttr(w.Header))
 		m.URL = types.StringValue(w.URL)
-		m.Header = headerAttr(w.Header)
+		m.HasHeader = types.BoolValue(!headerAttr(w.Header).IsNull())
 		m.UpdatedAt = types.StringValue(w.UpdatedAt)
 		m.LastCall = lastCallValue(ctx, w.LastCall, &resp.Diagnostics)
 		m.LastError = lastErrorValue(ctx, w.LastError, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// readWebhook reads the webhook of one batch or one workflow, as the SDK's
+// get_webhook does: the data source and the ephemeral resource share it, so
+// both check and answer alike. It returns the workflow read and its webhook
+// (nil when none is set); ok is false after an error, added to diags.
+func readWebhook(ctx context.Context, data *providerData, projectID, batchID, workflowID types.String, diags *diag.Diagnostics) (string, *client.Webhook, bool) {
+	t := webhooks.Target{ProjectID: projectID.ValueString(), BatchID: batchID.ValueString(), WorkflowID: workflowID.ValueString()}
+	res, err := webhooks.Inspect(ctx, data.client, t, nil, data.engineOptions())
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		diags.AddError("Cannot read the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
+		return "", nil, false
+	}
+	return res.Workflows[0], res.Held, true
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -97,9 +98,71 @@ data "isahitlab_webhook" "by_workflow" {
 					statecheck.ExpectKnownValue("data.isahitlab_webhook.by_batch", tfjsonpath.New("last_call"), lastCall),
 					statecheck.ExpectKnownValue("data.isahitlab_webhook.by_batch", tfjsonpath.New("url"), knownvalue.StringExact(recv.URL+"/hook")),
 					statecheck.ExpectKnownValue("data.isahitlab_webhook.by_batch", tfjsonpath.New("workflow_id"), knownvalue.StringExact(env.workflowOf(t, b))),
-					statecheck.ExpectSensitiveValue("data.isahitlab_webhook.by_batch", tfjsonpath.New("header")),
+					statecheck.ExpectKnownValue("data.isahitlab_webhook.by_batch", tfjsonpath.New("has_header"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue("data.isahitlab_webhook.by_workflow", tfjsonpath.New("last_error"), lastError),
 				},
+			},
+		},
+	})
+}
+
+// The data source says whether the webhook has a header, never what it is:
+// the state holds no header value (nor its credentials) when the server
+// holds one, set as header_wo would set it.
+func TestAccWebhookDataSource_hasHeader(t *testing.T) {
+	env := newTestEnv(t, 1)
+	b := env.batches[0]
+	wf := env.workflowOf(t, b)
+	header := fmt.Sprintf("Bearer ds-has-header-%d", time.Now().UnixNano()) // unique: stateFilesLack looks in every test's state
+	credential := strings.TrimPrefix(header, "Bearer ")
+	env.emu.SetWebhook(wf, "https://hooks.example.com/with-header", &header)
+	cfg := env.provider() + fmt.Sprintf(`
+data "isahitlab_webhook" "by_batch" {
+  project_id = %q
+  batch_id   = %q
+}
+
+data "isahitlab_webhook" "by_workflow" {
+  project_id  = %q
+  workflow_id = %q
+}
+`, env.project, b, env.project, wf)
+	expect := func(url string, hasHeader bool) []statecheck.StateCheck {
+		var u knownvalue.Check = knownvalue.Null()
+		if url != "" {
+			u = knownvalue.StringExact(url)
+		}
+		var checks []statecheck.StateCheck
+		for _, name := range []string{"by_batch", "by_workflow"} {
+			a := "data.isahitlab_webhook." + name
+			checks = append(checks,
+				statecheck.ExpectKnownValue(a, tfjsonpath.New("has_header"), knownvalue.Bool(hasHeader)),
+				statecheck.ExpectKnownValue(a, tfjsonpath.New("url"), u),
+				statecheck.ExpectKnownValue(a, tfjsonpath.New("workflow_id"), knownvalue.StringExact(wf)))
+		}
+		return append(checks, stateLacks(header), stateLacks(credential))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:            cfg,
+				ConfigStateChecks: expect("https://hooks.example.com/with-header", true),
+				Check:             stateFilesLack(header, credential),
+			},
+			{
+				// The header removed on the server (the url kept).
+				PreConfig:         func() { env.emu.SetWebhook(wf, "https://hooks.example.com/no-header", nil) },
+				Config:            cfg,
+				ConfigStateChecks: expect("https://hooks.example.com/no-header", false),
+				Check:             stateFilesLack(header, credential),
+			},
+			{
+				// No webhook at all: no header either.
+				PreConfig:         func() { env.emu.ClearWebhook(wf) },
+				Config:            cfg,
+				ConfigStateChecks: expect("", false),
+				Check:             stateFilesLack(header, credential),
 			},
 		},
 	})

@@ -9,6 +9,12 @@ output "webhook_url" {
   value = data.isahitlab_webhook.annotations.url
 }
 
+# Whether an Authorization header is set; never its value, which the state
+# would keep. The isahitlab_webhook ephemeral resource reads the value.
+output "has_header" {
+  value = data.isahitlab_webhook.annotations.has_header
+}
+
 output "last_call" {
   value = data.isahitlab_webhook.annotations.last_call # status_code, message, date
 }
