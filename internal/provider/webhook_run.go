@@ -113,7 +113,7 @@ func procfsProcess(pid int) (process, bool) {
 		return process{}, false
 	}
 	p := process{name: string(stat[open+1 : end]), start: f[19]} // field 22
-	p.ppid, _ = strconv.Atoi(f[1])                                // field 4
+	p.ppid, _ = strconv.Atoi(f[1])                               // field 4
 	if cmdline, err := os.ReadFile(dir + "/cmdline"); err == nil {
 		p.args = strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
 	}
