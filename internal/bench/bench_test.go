@@ -60,9 +60,10 @@ func TestMinCalls(t *testing.T) {
 		// A1 + W2 per new one (no second walk).
 		{phaseUpdate, total, added, true, 1 + 1 + pages(total) + total + 1 + added},
 		{phaseUpdate, total, added, false, 1 + 1 + pages(total) + total + total + 1 + added},
-		// The refresh, then A1 + W2 per workflow (no second walk or read).
-		{phaseDestroy, total, 0, true, 1 + 1 + pages(total) + total + 1 + total},
-		{phaseDestroy, total, 0, false, 1 + 1 + pages(total) + 2*total + 1 + total},
+		// The refresh, then A1 + W1 and W2 per workflow (a read just before
+		// each clear, no second walk).
+		{phaseDestroy, total, 0, true, 1 + 1 + pages(total) + total + 1 + 2*total},
+		{phaseDestroy, total, 0, false, 1 + 1 + pages(total) + 2*total + 1 + 2*total},
 		// The data source lists (no project check); the list resource reads each workflow.
 		{phaseBatches, total, 0, true, 1 + pages(total)},
 		{phaseBatches, total, 0, false, 1 + pages(total) + total},

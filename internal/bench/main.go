@@ -9,8 +9,11 @@
 // the fewest calls the contract allows, and against the Python SDK's
 // algorithm run with this project's client; the provider's and Terraform's
 // CPU time are measured per 1,000 batches, to show how they grow with N.
-// Results go to stdout and to -out: results.md, results.json,
-// performance.svg (wall time against N) and cpu-per-batch-<mode>.svg.
+// Results go to stdout and to -out: results.md and results.json; the charts,
+// performance.svg (wall time against N) and cpu-per-batch-<mode>.svg, go to
+// -images: by default -out for a run, and for -merge (which makes the tables
+// and charts of the performance guide) docs/images/, where the guide links
+// them. docs/ is all the Terraform Registry publishes.
 package main
 
 import (
@@ -44,6 +47,7 @@ type config struct {
 	baseline     bool
 	baselineMaxN int
 	out          string
+	images       string // directory for the charts; see imagesDir
 	phases       []string
 	phaseTimeout time.Duration
 	cpuProfile   string // directory for the provider's CPU profiles; "" for none
@@ -84,6 +88,7 @@ func run() error {
 	flag.BoolVar(&cfg.baseline, "baseline", true, "run the SDK-algorithm baseline at N <= -baseline-max-n")
 	flag.IntVar(&cfg.baselineMaxN, "baseline-max-n", 1000, "skip the baseline above this N and estimate it linearly (it takes ~12 min per phase at 10,000)")
 	flag.StringVar(&cfg.out, "out", "", "output directory (default .bench/ at the repository root)")
+	flag.StringVar(&cfg.images, "images", "", "directory for the charts (default -out; with -merge, "+guideImages+"/ at the repository root, which the performance guide links)")
 	var merge string
 	flag.StringVar(&merge, "merge", "", "comma-separated results.json files: write their runs together to -out (tables, targets, plots), running nothing")
 	flag.Parse()
@@ -117,8 +122,13 @@ func run() error {
 	if cfg.out == "" {
 		cfg.out = filepath.Join(root, ".bench")
 	}
-	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
-		return err
+	if cfg.images == "" {
+		cfg.images = cfg.out
+	}
+	for _, dir := range []string{cfg.out, cfg.images} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 	}
 	if cfg.cli, err = tfrun.CLIPath(); err != nil {
 		return err
@@ -215,7 +225,7 @@ func write(cfg config, rep *Report, final bool) error {
 		fmt.Println()
 		writeVerdicts(os.Stdout, rep.Verdicts)
 	}
-	if err := writeFiles(cfg.out, rep); err != nil {
+	if err := writeFiles(cfg.out, cfg.images, rep); err != nil {
 		return err
 	}
 	written := []string{filepath.Join(cfg.out, "results.md"), filepath.Join(cfg.out, "results.json")}
@@ -232,7 +242,7 @@ func write(cfg config, rep *Report, final bool) error {
 		}
 	}
 	for name, plot := range plots {
-		f, err := os.Create(filepath.Join(cfg.out, name))
+		f, err := os.Create(filepath.Join(cfg.images, name))
 		if err != nil {
 			return err
 		}
@@ -356,15 +366,24 @@ func mergeReports(cfg config, files []string) error {
 		}
 	}
 	cfg.latency, cfg.rate = time.Duration(rep.Latency), rep.Rate
-	if cfg.out == "" {
+	if cfg.out == "" || cfg.images == "" {
 		root, err := tfrun.RepoRoot()
 		if err != nil {
 			return err
 		}
-		cfg.out = filepath.Join(root, ".bench")
+		if cfg.out == "" {
+			cfg.out = filepath.Join(root, ".bench")
+		}
+		if cfg.images == "" {
+			// The merged report is the performance guide's: its charts go
+			// where the guide links them, under docs/.
+			cfg.images = filepath.Join(root, filepath.FromSlash(guideImages))
+		}
 	}
-	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
-		return err
+	for _, dir := range []string{cfg.out, cfg.images} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 	}
 	// The baselines measured by any run, scaled to the others' N.
 	baselines := map[int]map[string]baselineResult{}

@@ -212,10 +212,11 @@ func speedup(provider, baseline time.Duration) float64 {
 //   - update:  the plan's refresh (list, W1 each), then the apply logs in
 //     and sets each new workflow (W2 for the added ones only): the refresh
 //     of the same run has read everything, so the apply needs no walk;
-//   - destroy: the refresh (list, W1 each), then the delete logs in and
-//     clears each workflow the refresh found holding our url (W2): with no
-//     second walk and no second read (that read is needed, and made, only
-//     when the destroy runs without refresh);
+//   - destroy: the refresh (list, W1 each), then the delete logs in and,
+//     for each workflow the refresh found holding our url, reads it again
+//     and clears it (W1, W2): no second walk, but a read just before each
+//     clear, since the refresh may be long past (an approval prompt), and a
+//     url set since by someone else must survive;
 //   - batches: the data source lists (no project check), B1 per batch
 //     without workflow;
 //   - query:   the list resource lists and reads each workflow (W1).
@@ -235,7 +236,7 @@ func minCalls(phase string, n, added int, listHasWorkflow bool) int {
 	case phaseUpdate:
 		return list + n + 1 + added
 	case phaseDestroy:
-		return list + n + 1 + n
+		return list + n + 1 + 2*n
 	case phaseBatches:
 		return list - 1
 	}
@@ -552,8 +553,16 @@ func notes(rep *Report) string {
 `, time.Duration(rep.Latency), rep.Rate, max(1, rep.Rate/10), conc, rep.Terraform, rep.GoVersion, rep.CPUs, query, limit, rep.CPUs)
 }
 
-// writeFiles writes results.json and results.md into dir.
-func writeFiles(dir string, rep *Report) error {
+// guideImages is where -merge writes the charts, relative to the repository
+// root: the performance guide (docs/guides/performance.md) links them there,
+// inside docs/, the only directory the Terraform Registry publishes. Not
+// docs/guides/images: tfplugindocs generate empties docs/guides, and its
+// validate refuses a directory or a file other than .md in it.
+const guideImages = "docs/images"
+
+// writeFiles writes results.json and results.md into dir; results.md links
+// the charts, written to images.
+func writeFiles(dir, images string, rep *Report) error {
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
@@ -571,11 +580,17 @@ func writeFiles(dir string, rep *Report) error {
 		md.WriteString("\nTargets (issues 11 and 16, L = 20 ms, R = 500/s):\n\n")
 		writeVerdicts(&md, rep.Verdicts)
 	}
-	md.WriteString("\n![Wall time against N](performance.svg)\n")
+	link := func(name string) string {
+		if rel, err := filepath.Rel(dir, images); err == nil {
+			return filepath.ToSlash(filepath.Join(rel, name))
+		}
+		return filepath.ToSlash(filepath.Join(images, name))
+	}
+	fmt.Fprintf(&md, "\n![Wall time against N](%s)\n", link("performance.svg"))
 	for _, mode := range []string{modeWith, modeWithout} {
 		for _, r := range rep.Runs {
 			if r.Mode == mode {
-				fmt.Fprintf(&md, "\n![CPU per batch against N, %s](%s)\n", mode, cpuPlotName(mode))
+				fmt.Fprintf(&md, "\n![CPU per batch against N, %s](%s)\n", mode, link(cpuPlotName(mode)))
 				break
 			}
 		}

@@ -52,10 +52,14 @@ const (
 
 var objectIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// checkObjectID returns "" for a 24-hex-digit id, or why it is not one.
+// checkObjectID returns "" for an id of 24 lowercase hex digits, or why it
+// is not one: an id in upper case is named as such, with its lowercase form.
 func checkObjectID(s string) string {
 	if objectIDPattern.MatchString(s) {
 		return ""
+	}
+	if lower := strings.ToLower(s); objectIDPattern.MatchString(lower) {
+		return "must be a 24-character lowercase hexadecimal Isahit Lab id; this one has upper-case letters: write it in lowercase, " + lower
 	}
 	return "must be a 24-character lowercase hexadecimal Isahit Lab id, such as 6650c1f2a9b4c3d2e1f00001"
 }
@@ -368,7 +372,7 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 
 // objectID checks an Isahit Lab id: 24 lowercase hexadecimal digits.
 func objectID() validator.String {
-	return stringCheck{description: "value must be a 24-hex-digit Isahit Lab id", check: checkObjectID}
+	return stringCheck{description: "value must be an Isahit Lab id: 24 lowercase hex digits", check: checkObjectID}
 }
 
 // webhookURL checks a webhook url: an absolute http(s) URL with a host,

@@ -25,7 +25,7 @@ const idForms = "PROJECT_ID, PROJECT_ID/BATCH_ID or PROJECT_ID/workflow/WORKFLOW
 
 func parseWebhookID(s string) (webhookID, error) {
 	bad := func(why string) (webhookID, error) {
-		return webhookID{}, fmt.Errorf("import id %q %s; the accepted forms are %s, each id being 24 hexadecimal digits", s, why, idForms)
+		return webhookID{}, fmt.Errorf("import id %q %s; the accepted forms are %s, each id being 24 lowercase hex digits", s, why, idForms)
 	}
 	parts := strings.Split(s, "/")
 	for i, p := range parts {
@@ -56,9 +56,13 @@ func parseWebhookID(s string) (webhookID, error) {
 	for _, p := range []struct{ name, value string }{
 		{"project id", id.ProjectID}, {"batch id", id.BatchID}, {"workflow id", id.WorkflowID},
 	} {
-		if p.value != "" && checkObjectID(p.value) != "" {
-			return bad(fmt.Sprintf("has %s %q, which is not 24 lowercase hexadecimal digits", p.name, p.value))
+		if p.value == "" || checkObjectID(p.value) == "" {
+			continue
 		}
+		if lower := strings.ToLower(p.value); checkObjectID(lower) == "" {
+			return bad(fmt.Sprintf("has %s %q, which is not 24 lowercase hexadecimal digits: it has upper-case letters, write it in lowercase (%q)", p.name, p.value, lower))
+		}
+		return bad(fmt.Sprintf("has %s %q, which is not 24 lowercase hexadecimal digits", p.name, p.value))
 	}
 	return id, nil
 }

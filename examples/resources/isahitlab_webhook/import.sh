@@ -1,3 +1,6 @@
+# Into the resource blocks of the example usage (resource.tf), which name the
+# same batch, workflow and project: `terraform import` needs the block first.
+
 # Project scope: PROJECT_ID
 terraform import isahitlab_webhook.project 6650c1f2a9b4c3d2e1f00004
 
