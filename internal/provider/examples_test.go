@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/tfrun"
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 // Tests here hold the documentation to what a user copies from it: the
@@ -222,7 +223,7 @@ func TestUpperCaseIDsSayLowercase(t *testing.T) {
 	}
 }
 
-func errString(_ webhookID, err error) string {
+func errString(_ webhooks.Target, err error) string {
 	if err == nil {
 		return ""
 	}

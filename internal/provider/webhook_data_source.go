@@ -137,9 +137,7 @@ func (d *webhookDataSource) Read(ctx context.Context, req datasource.ReadRequest
 func readWebhook(ctx context.Context, data *providerData, projectID, batchID, workflowID types.String, diags *diag.Diagnostics) (string, *client.Webhook, bool) {
 	t := webhooks.Target{ProjectID: projectID.ValueString(), BatchID: batchID.ValueString(), WorkflowID: workflowID.ValueString()}
 	res, err := webhooks.Inspect(ctx, data.client, t, nil, data.engineOptions())
-	if err == nil {
-		err = res.Err()
-	}
+	err = orPartial(err, res)
 	if err != nil {
 		diags.AddError("Cannot read the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
 		return "", nil, false

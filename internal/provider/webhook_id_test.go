@@ -3,6 +3,8 @@ package provider
 import (
 	"strings"
 	"testing"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 const (
@@ -12,7 +14,7 @@ const (
 )
 
 func TestParseWebhookID(t *testing.T) {
-	good := map[string]webhookID{
+	good := map[string]webhooks.Target{
 		idP:                      {ProjectID: idP},
 		idP + "/" + idB:          {ProjectID: idP, BatchID: idB},
 		idP + "/workflow/" + idW: {ProjectID: idP, WorkflowID: idW},
@@ -22,8 +24,8 @@ func TestParseWebhookID(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("parseWebhookID(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
-		if got.String() != in {
-			t.Errorf("String() = %q, want %q", got.String(), in)
+		if formatID(got) != in {
+			t.Errorf("formatID = %q, want %q", formatID(got), in)
 		}
 	}
 	bad := map[string]string{
@@ -63,8 +65,8 @@ func FuzzParseWebhookID(f *testing.F) {
 			}
 			return
 		}
-		if id.String() != in {
-			t.Fatalf("%q parsed to %+v, which prints as %q", in, id, id.String())
+		if formatID(id) != in {
+			t.Fatalf("%q parsed to %+v, which prints as %q", in, id, formatID(id))
 		}
 		for _, part := range []string{id.ProjectID, id.BatchID, id.WorkflowID} {
 			if part != "" && checkObjectID(part) != "" {

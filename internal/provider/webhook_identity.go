@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 // The resource identity of isahitlab_webhook (Terraform 1.12 or later): the
@@ -53,15 +55,15 @@ func (r *webhookResource) IdentitySchema(_ context.Context, _ resource.IdentityS
 	}
 }
 
-// identityOf is the identity of the scope an id names.
-func identityOf(id webhookID) webhookIdentityModel {
+// identityOf is the identity of a target.
+func identityOf(t webhooks.Target) webhookIdentityModel {
 	str := func(s string) types.String {
 		if s == "" {
 			return types.StringNull()
 		}
 		return types.StringValue(s)
 	}
-	return webhookIdentityModel{ProjectID: str(id.ProjectID), BatchID: str(id.BatchID), WorkflowID: str(id.WorkflowID)}
+	return webhookIdentityModel{ProjectID: str(t.ProjectID), BatchID: str(t.BatchID), WorkflowID: str(t.WorkflowID)}
 }
 
 // setIdentity writes the identity of the model's scope; nil (a client or
@@ -70,12 +72,12 @@ func setIdentity(ctx context.Context, ident *tfsdk.ResourceIdentity, m *webhookM
 	if ident == nil {
 		return nil
 	}
-	return ident.Set(ctx, identityOf(webhookIDOf(m)))
+	return ident.Set(ctx, identityOf(m.target()))
 }
 
-// importedID is the id an import names: the import id when there is one,
-// else the identity of an import block's `identity`.
-func importedID(ctx context.Context, req resource.ImportStateRequest) (webhookID, diag.Diagnostics) {
+// importedTarget is the target an import names: by the import id when
+// there is one, else by the identity of an import block's `identity`.
+func importedTarget(ctx context.Context, req resource.ImportStateRequest) (webhooks.Target, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if req.ID != "" || req.Identity == nil || req.Identity.Raw.IsNull() {
 		id, err := parseWebhookID(req.ID)
@@ -87,9 +89,9 @@ func importedID(ctx context.Context, req resource.ImportStateRequest) (webhookID
 	var ident webhookIdentityModel
 	diags.Append(req.Identity.Get(ctx, &ident)...)
 	if diags.HasError() {
-		return webhookID{}, diags
+		return webhooks.Target{}, diags
 	}
-	id := webhookID{ProjectID: ident.ProjectID.ValueString(), BatchID: ident.BatchID.ValueString(), WorkflowID: ident.WorkflowID.ValueString()}
+	id := webhooks.Target{ProjectID: ident.ProjectID.ValueString(), BatchID: ident.BatchID.ValueString(), WorkflowID: ident.WorkflowID.ValueString()}
 	const forms = "set project_id alone for project scope, with batch_id for batch scope, or with workflow_id for workflow scope"
 	if id.ProjectID == "" {
 		diags.AddAttributeError(path.Root("project_id"), "Invalid import identity",

@@ -103,10 +103,10 @@ func (l *webhookListResource) List(ctx context.Context, req list.ListRequest, st
 		for _, w := range res.Webhooks {
 			r := req.NewListResult(ctx)
 			r.DisplayName = listedName(w)
-			id := webhookID{ProjectID: projectID, WorkflowID: w.WorkflowID}
-			r.Diagnostics.Append(r.Identity.Set(ctx, identityOf(id))...)
+			t := webhooks.Target{ProjectID: projectID, WorkflowID: w.WorkflowID}
+			r.Diagnostics.Append(r.Identity.Set(ctx, identityOf(t))...)
 			if req.IncludeResource {
-				r.Diagnostics.Append(setListed(ctx, r.Resource, id, w)...)
+				r.Diagnostics.Append(setListed(ctx, r.Resource, t, w)...)
 			}
 			if !push(r) {
 				return
@@ -117,14 +117,14 @@ func (l *webhookListResource) List(ctx context.Context, req list.ListRequest, st
 
 // setListed writes the resource of a listed webhook, in workflow scope, as
 // an import would leave it.
-func setListed(ctx context.Context, res *tfsdk.Resource, id webhookID, w webhooks.Listed) diag.Diagnostics {
+func setListed(ctx context.Context, res *tfsdk.Resource, t webhooks.Target, w webhooks.Listed) diag.Diagnostics {
 	var diags diag.Diagnostics
 	m := webhookModel{
-		ID:              types.StringValue(id.String()),
+		ID:              types.StringValue(formatID(t)),
 		Scope:           types.StringValue(scopeWorkflow),
-		ProjectID:       types.StringValue(id.ProjectID),
+		ProjectID:       types.StringValue(t.ProjectID),
 		BatchID:         types.StringNull(),
-		WorkflowID:      types.StringValue(id.WorkflowID),
+		WorkflowID:      types.StringValue(t.WorkflowID),
 		URL:             types.StringValue(w.Webhook.URL),
 		Header:          types.StringNull(),
 		HeaderWO:        types.StringNull(),

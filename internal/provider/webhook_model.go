@@ -177,14 +177,15 @@ func save(ctx context.Context, st *tfsdk.State, ident *tfsdk.ResourceIdentity, p
 	return diags
 }
 
-// webhookIDOf is the id the model's scope and ids give.
-func webhookIDOf(m *webhookModel) webhookID {
-	id := webhookID{ProjectID: m.ProjectID.ValueString()}
+// target is what the model's scope covers: the one conversion from the
+// model to the engine's type (the id and the identity are made from it).
+func (m *webhookModel) target() webhooks.Target {
+	t := webhooks.Target{ProjectID: m.ProjectID.ValueString()}
 	switch m.Scope.ValueString() {
 	case scopeBatch:
-		id.BatchID = m.BatchID.ValueString()
+		t.BatchID = m.BatchID.ValueString()
 	case scopeWorkflow:
-		id.WorkflowID = m.WorkflowID.ValueString()
+		t.WorkflowID = m.WorkflowID.ValueString()
 	}
-	return id
+	return t
 }

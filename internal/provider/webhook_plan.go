@@ -41,7 +41,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if state != nil && state.HeaderMode.ValueString() == headerAdopted && plan.HeaderMode.ValueString() != headerAdopted {
 		resp.Diagnostics.AddAttributeWarning(path.Root("header_mode"), "Adopted header replaced",
 			fmt.Sprintf("The webhook of %s holds a header set outside Terraform (header_mode %q); apply replaces it (header_mode %q). Set header_mode = %q to keep it.",
-				webhookIDOf(state).what(), headerAdopted, plan.HeaderMode.ValueString(), headerAdopted))
+				state.target(), headerAdopted, plan.HeaderMode.ValueString(), headerAdopted))
 	}
 	if state != nil && state.OutOfStep.ValueInt64() > 0 {
 		resp.Diagnostics.AddWarning("Webhooks out of step", outOfStepDetail(state, readPrivate(ctx, req.Private, state).Why))
@@ -63,14 +63,14 @@ func plannedID(m *webhookModel) types.String {
 			return types.StringUnknown()
 		}
 	}
-	return types.StringValue(webhookIDOf(m).String())
+	return types.StringValue(formatID(m.target()))
 }
 
 // outOfStepDetail is the plan's warning for a converging update: how many,
 // and which and why as the last refresh found them.
 func outOfStepDetail(state *webhookModel, why string) string {
 	detail := fmt.Sprintf("%d of the batches covered by the webhook of %s lack it or hold another url or header (a batch created since, or a change made outside Terraform); apply sets only those.",
-		state.OutOfStep.ValueInt64(), webhookIDOf(state).what())
+		state.OutOfStep.ValueInt64(), state.target())
 	if why != "" {
 		detail += "\n\n" + why
 	}

@@ -112,6 +112,36 @@ func (rec privateRecord) write(ctx context.Context, p privateSetter) diag.Diagno
 	return diags
 }
 
+// afterRefresh records what a refresh found: why batches are out of step,
+// the project's workflows when every one was read (seen), and of a change
+// that failed midway only the workflows that still hold it.
+func (rec *privateRecord) afterRefresh(o outcome) {
+	rec.Why, rec.Seen = o.why, nil
+	res := o.inspected
+	if res == nil {
+		rec.Pending = nil
+		return
+	}
+	rec.Pending = rec.Pending.stillHeld(res.URLs) // a reached workflow may have been reverted since
+	if len(res.Failed) == 0 && len(res.Unreadable) == 0 {
+		rec.Seen = seenOf(res, rec.owns)
+	}
+}
+
+// afterUpdate records what an update did: a url sent is owned (the server
+// may hold it, failed or not); the refresh's findings are spent; a change
+// that failed midway is pending, with the workflows it reached, so that its
+// retry sets only the others.
+func (rec *privateRecord) afterUpdate(o outcome, url string, changed bool, plan *webhookModel) {
+	if o.sent {
+		rec.own(url)
+	}
+	rec.Pending, rec.Why, rec.Seen = nil, "", nil
+	if o.failed() && changed {
+		rec.Pending = &pendingChange{Want: fingerprint(plan), InStep: newWorkflowSet(o.inStep)}
+	}
+}
+
 // own records that this resource sent (or adopted) url.
 func (rec *privateRecord) own(url string) {
 	if url == "" {

@@ -2,10 +2,15 @@ package provider
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 // The seen record keeps every workflow with its two flags and its batch
@@ -127,4 +132,54 @@ func mustProcess(t *testing.T, pid int) process {
 		t.Fatalf("no process %d", pid)
 	}
 	return p
+}
+
+// The record's transitions: what a refresh and an update leave in it.
+func TestPrivateRecordTransitions(t *testing.T) {
+	const w1, w2 = "6650c1f2a9b4000000000001", "6650c1f2a9b4000000000002"
+	plan := &webhookModel{URL: types.StringValue("https://new.example/h"), HeaderMode: types.StringValue(headerNone)}
+	failed := outcome{sent: true, inStep: []string{w1}}
+	failed.diags.AddError("boom", "")
+
+	var rec privateRecord
+	rec.own("https://old.example/h")
+	rec.Why, rec.Seen = "- 1 batch", &seenRecord{}
+	rec.afterUpdate(failed, plan.URL.ValueString(), true, plan)
+	if !rec.owns("https://new.example/h") || !rec.owns("https://old.example/h") {
+		t.Errorf("a url sent by a failed update is not owned: %v", rec.OwnedURLs)
+	}
+	if rec.Pending == nil || rec.Pending.Want != fingerprint(plan) || rec.Pending.InStep.contains()(w2) || !rec.Pending.InStep.contains()(w1) {
+		t.Fatalf("pending after a failed change: %+v", rec.Pending)
+	}
+	if rec.Seen != nil || rec.Why != "" {
+		t.Errorf("an update keeps the refresh's findings: seen %v why %q", rec.Seen, rec.Why)
+	}
+
+	// A refresh finds w1 reverted: nothing of the change is still held.
+	rec.afterRefresh(outcome{why: "- 1 batch", inspected: &webhooks.InspectResult{
+		Coverage: webhooks.Coverage{Workflows: []string{w1, w2}},
+		URLs:     map[string]string{w1: "https://someone.example/x", w2: ""},
+	}})
+	if rec.Pending != nil || rec.Why != "- 1 batch" || rec.Seen == nil {
+		t.Fatalf("after the refresh: pending %+v, why %q, seen %v", rec.Pending, rec.Why, rec.Seen)
+	}
+	if got := rec.Seen.withWebhook(); len(got) != 1 || got[0] != w1 {
+		t.Errorf("the refresh's record of workflows with a webhook: %v", got)
+	}
+
+	// A refresh that could not read every workflow records no walk.
+	rec.afterRefresh(outcome{inspected: &webhooks.InspectResult{
+		Coverage: webhooks.Coverage{Workflows: []string{w1}},
+		Failed:   map[string]error{w1: errors.New("403")},
+	}})
+	if rec.Seen != nil {
+		t.Error("a refresh with a failed read recorded its walk")
+	}
+
+	// A successful converging update drops what is pending.
+	rec.Pending = &pendingChange{Want: "x"}
+	rec.afterUpdate(outcome{}, plan.URL.ValueString(), false, plan)
+	if rec.Pending != nil {
+		t.Error("a successful update left a change pending")
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/isahit/terraform-provider-isahitlab/internal/webhooks"
 )
 
 var _ interface {
@@ -167,7 +169,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	// nothing applied is lost and destroy can clear it.
 	var rec privateRecord
 	rec.own(want.URL)
-	plan.ID = types.StringValue(webhookIDOf(&plan).String())
+	plan.ID = types.StringValue(formatID(plan.target()))
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &plan, rec)...)
 }
 
@@ -183,12 +185,14 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 
 	rec := readPrivate(ctx, req.Private, &state)
 	sc := scopeOf(state.Scope.ValueString())
-	var o outcome
-	if state.URL.IsNull() { // just imported
-		o = sc.inspect(ctx, r.engine(), &state)
-		rec.own(state.URL.ValueString())
-	} else {
-		o = sc.read(ctx, r.engine(), &state, wantInState(&state))
+	var want *webhooks.Want
+	if !state.URL.IsNull() { // null: just imported, nothing wanted yet
+		w := wantInState(&state)
+		want = &w
+	}
+	o := sc.observe(ctx, r.engine(), &state, want)
+	if want == nil {
+		rec.own(state.URL.ValueString()) // adopted
 	}
 	resp.Diagnostics.Append(o.diags...)
 	switch {
@@ -199,15 +203,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	case o.failed():
 		return
 	}
-	rec.Why, rec.Seen = o.why, nil
-	if res := o.inspected; res != nil {
-		rec.Pending = rec.Pending.stillHeld(res.URLs) // a reached workflow may have been reverted since
-		if len(res.Failed) == 0 && len(res.Unreadable) == 0 {
-			rec.Seen = seenOf(res, rec.owns)
-		}
-	} else {
-		rec.Pending = nil
-	}
+	rec.afterRefresh(o)
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &state, rec)...)
 }
 
@@ -238,19 +234,12 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	next := plan
 	o := scopeOf(state.Scope.ValueString()).set(ctx, r.engine(), &next, want, pr)
 	resp.Diagnostics.Append(o.diags...)
-	if o.sent {
-		rec.own(want.URL)
-	}
+	rec.afterUpdate(o, want.URL, changed, &plan)
 	if pr.known != nil {
 		next.keepLaterFacts(&state) // the skipped workflows were not read
 	}
-	rec.Pending, rec.Why, rec.Seen = nil, "", nil
 	if o.failed() {
-		next = state.afterFailure(&next)
-	}
-	if o.failed() && changed {
-		// The next plan shows the change again; its retry skips what it reached.
-		rec.Pending = &pendingChange{Want: fingerprint(&plan), InStep: newWorkflowSet(o.inStep)}
+		next = state.afterFailure(&next) // the next plan shows the change again
 	}
 	resp.Diagnostics.Append(save(ctx, &resp.State, resp.Identity, resp.Private, &next, rec)...)
 }

@@ -37,16 +37,13 @@ const (
 
 // webhookScope is one scope's behaviour.
 type webhookScope interface {
-	// target is what the engine works on.
-	target(m *webhookModel) webhooks.Target
 	// plan fills in the scope's computed values; state is nil on create.
 	plan(plan, state *webhookModel)
 	// set makes the server hold want and writes into m what it then holds.
 	set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, p prior) outcome
-	// read refreshes m: what the server holds against want.
-	read(ctx context.Context, e engine, m *webhookModel, want webhooks.Want) outcome
-	// inspect adopts, on import, the webhook the server holds.
-	inspect(ctx context.Context, e engine, m *webhookModel) outcome
+	// observe refreshes m: what the server holds against want; on import
+	// (want nil) it adopts the webhook the server holds.
+	observe(ctx context.Context, e engine, m *webhookModel, want *webhooks.Want) outcome
 	// clear removes the webhooks that owned accepts.
 	clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool, p prior) diag.Diagnostics
 }
@@ -71,7 +68,7 @@ type outcome struct {
 	inStep []string
 	// why says which batches are out of step and why (project scope).
 	why string
-	// inspected is what a project-scope refresh found.
+	// inspected is what a project-scope observation found.
 	inspected *webhooks.InspectResult
 }
 
@@ -134,17 +131,6 @@ func wantToSend(plan, config *webhookModel, rec privateRecord) webhooks.Want {
 		w.KeepHeaderOf = func(url string) bool { return url == w.URL || rec.owns(url) }
 	}
 	return w
-}
-
-// warnHeaderDropped says where header_mode = "adopted" sent no header: the
-// workflow's header came with someone else's url.
-func warnHeaderDropped(diags *diag.Diagnostics, t webhooks.Target, workflows []string) {
-	if len(workflows) == 0 {
-		return
-	}
-	diags.AddWarning("Header not kept",
-		fmt.Sprintf("header_mode = %q keeps a header only where it came with a url this resource set or adopted. On %d workflow(s) of %s the header came with another url, someone else's receiver, so the webhook was set there without a header: %s",
-			headerAdopted, len(workflows), t, webhooks.FirstFew(workflows, 5)))
 }
 
 // headerModeMatches refuses, at plan time, a header_mode that says

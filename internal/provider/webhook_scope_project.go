@@ -25,10 +25,6 @@ import (
 // cannot be read (a 403) is a warning and counts out of step.
 type projectScope struct{}
 
-func (projectScope) target(m *webhookModel) webhooks.Target {
-	return webhooks.Target{ProjectID: m.ProjectID.ValueString()}
-}
-
 func (projectScope) plan(plan, state *webhookModel) {
 	plan.WorkflowID = types.StringNull()
 	if state != nil && !webhookChanged(plan, state) && state.OutOfStep.ValueInt64() == 0 {
@@ -46,7 +42,7 @@ func (p projectScope) set(ctx context.Context, e engine, m *webhookModel, want w
 	if pr.seen != nil {
 		return p.setSeen(ctx, e, m, want, pr)
 	}
-	t := p.target(m)
+	t := m.target()
 	res, err := webhooks.Set(ctx, e.c, t, want, pr.known, e.opts)
 	o := outcome{sent: res.Sent > 0}
 	if res.Batches == nil {
@@ -67,7 +63,7 @@ func (p projectScope) set(ctx context.Context, e engine, m *webhookModel, want w
 // known in step), with no second walk of the project: the plan showed that
 // work, and apply does it.
 func (p projectScope) setSeen(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, pr prior) outcome {
-	t := p.target(m)
+	t := m.target()
 	ids, counts := pr.seen.ids(), pr.seen.batchCounts()
 	var todo []string
 	var o outcome
@@ -102,9 +98,7 @@ func (p projectScope) setSeen(ctx context.Context, e engine, m *webhookModel, wa
 
 // setFailed adds the error of a set that did not reach every batch.
 func (projectScope) setFailed(o outcome, t webhooks.Target, m *webhookModel, res webhooks.SetResult, err error) outcome {
-	if err == nil {
-		err = res.Err()
-	}
+	err = orPartial(err, res)
 	if err != nil {
 		o.diags.AddError("Webhook not set on every batch",
 			fmt.Sprintf("Setting the webhooks of %s: %s\n\nThe batches that succeeded keep the webhook (there is no rollback); the next plan shows the %d batch(es) still out of step, and apply sets only those.",
@@ -113,18 +107,26 @@ func (projectScope) setFailed(o outcome, t webhooks.Target, m *webhookModel, res
 	return o
 }
 
-func (p projectScope) read(ctx context.Context, e engine, m *webhookModel, want webhooks.Want) outcome {
-	t := p.target(m)
-	res, err := webhooks.Inspect(ctx, e.c, t, &want, e.opts)
+// observe refreshes m against want, or, on import (want nil), adopts the
+// webhook the most batches hold.
+func (p projectScope) observe(ctx context.Context, e engine, m *webhookModel, want *webhooks.Want) outcome {
+	t := m.target()
+	res, err := webhooks.Inspect(ctx, e.c, t, want, e.opts)
 	var o outcome
 	switch {
-	case errors.Is(err, webhooks.ErrGone):
+	case want != nil && errors.Is(err, webhooks.ErrGone):
 		o.gone = true
 		o.diags.AddWarning("Webhook removed from state", fmt.Sprintf("%v. The next plan creates the webhook again.", err))
 		return o
 	case err != nil:
-		o.diags.AddError("Cannot read the webhooks", fmt.Sprintf("Reading the webhooks of %s failed: %s", t, describe(err)))
+		o.diags.AddError(readSummary(want), fmt.Sprintf("Reading the webhooks of %s failed: %s", t, describe(err)))
 		return o
+	case want == nil && res.Held == nil:
+		o.diags.AddError("No webhook to import", fmt.Sprintf("No batch of %s holds a webhook (%d batches).", t, len(res.Batches)))
+		return o
+	case want == nil:
+		m.URL = types.StringValue(res.Held.URL)
+		m.HeaderMode = adoptedHeaderMode(res.Held)
 	}
 	if rerr := res.Err(); rerr != nil {
 		// They count as out of step, so the plan shows the work left.
@@ -165,36 +167,13 @@ func whySummary(res webhooks.InspectResult) string {
 	return strings.Join(lines, "\n")
 }
 
-func (p projectScope) inspect(ctx context.Context, e engine, m *webhookModel) outcome {
-	t := p.target(m)
-	res, err := webhooks.Inspect(ctx, e.c, t, nil, e.opts)
-	var o outcome
-	switch {
-	case err != nil:
-		o.diags.AddError("Cannot import the webhooks", fmt.Sprintf("Reading the webhooks of %s failed: %s", t, describe(err)))
-		return o
-	case res.Held == nil:
-		o.diags.AddError("No webhook to import", fmt.Sprintf("No batch of %s holds a webhook (%d batches).", t, len(res.Batches)))
-		return o
-	}
-	m.URL = types.StringValue(res.Held.URL)
-	m.HeaderMode = adoptedHeaderMode(res.Held)
-	warnSkipped(&o.diags, t, res.Coverage)
-	p.count(m, res.Coverage, len(res.OutOfStep()))
-	m.setFacts(ctx, res.Facts, &o.diags)
-	for w := range res.InStep {
-		o.inStep = append(o.inStep, w)
-	}
-	return o
-}
-
 // clear, after a refresh in this destroy's own command (pr.seen), reads
 // and clears only the workflows that refresh found holding a webhook: no
 // second walk. Otherwise it walks the project. Either way each workflow is
 // read just before its clear, so that a url set since by someone else
 // survives: the refresh may be long past (an approval prompt).
 func (p projectScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool, pr prior) diag.Diagnostics {
-	t := p.target(m)
+	t := m.target()
 	if pr.seen == nil {
 		return clearTarget(ctx, e, t, owned)
 	}
@@ -208,43 +187,4 @@ func (projectScope) count(m *webhookModel, cov webhooks.Coverage, outOfStep int)
 	m.WorkflowID = types.StringNull()
 	m.BatchCount = types.Int64Value(int64(len(cov.Batches) + len(cov.Unreadable)))
 	m.OutOfStep = types.Int64Value(int64(outOfStep))
-}
-
-// warnSkipped warns of the batches a project-scope walk skipped: those
-// without a workflow, and those the API returned that name another project.
-func warnSkipped(diags *diag.Diagnostics, t webhooks.Target, cov webhooks.Coverage) {
-	warnNoWorkflow(diags, t, cov)
-	warnForeign(diags, t, cov.Foreign)
-}
-
-// warnForeign names the batch documents that the API returned for a project
-// but that belong to another: never set, cleared or counted.
-func warnForeign(diags *diag.Diagnostics, t webhooks.Target, foreign map[string]string) {
-	if len(foreign) == 0 {
-		return
-	}
-	ids := make([]string, 0, len(foreign))
-	for b := range foreign {
-		ids = append(ids, b)
-	}
-	slices.Sort(ids)
-	named := make([]string, 0, 3)
-	for _, b := range ids[:min(3, len(ids))] {
-		named = append(named, fmt.Sprintf("%s (project %s)", b, foreign[b]))
-	}
-	more := ""
-	if n := len(ids) - len(named); n > 0 {
-		more = fmt.Sprintf(" and %d more", n)
-	}
-	diags.AddWarning("Batches of another project skipped",
-		fmt.Sprintf("Asked for the batches of %s, the API also returned %d batch(es) of another project; they are not covered (nothing is set on or cleared from them): %s%s",
-			t, len(ids), strings.Join(named, ", "), more))
-}
-
-func warnNoWorkflow(diags *diag.Diagnostics, t webhooks.Target, cov webhooks.Coverage) {
-	if n := len(cov.NoWorkflow); n > 0 {
-		diags.AddWarning("Batches without a workflow skipped",
-			fmt.Sprintf("%d batch(es) of %s have no workflow, so they cannot carry a webhook; they are skipped: %s",
-				n, t, webhooks.FirstFew(cov.NoWorkflow, 5)))
-	}
 }

@@ -22,16 +22,6 @@ import (
 // one the state knows sets out_of_step to 1, which plans an update.
 type singleScope struct{ byBatch bool }
 
-func (s singleScope) target(m *webhookModel) webhooks.Target {
-	t := webhooks.Target{ProjectID: m.ProjectID.ValueString()}
-	if s.byBatch {
-		t.BatchID = m.BatchID.ValueString()
-	} else {
-		t.WorkflowID = m.WorkflowID.ValueString()
-	}
-	return t
-}
-
 func (s singleScope) plan(plan, state *webhookModel) {
 	plan.OutOfStep = types.Int64Value(0)
 	plan.BatchCount = types.Int64Null()
@@ -50,13 +40,11 @@ func (s singleScope) plan(plan, state *webhookModel) {
 }
 
 func (s singleScope) set(ctx context.Context, e engine, m *webhookModel, want webhooks.Want, _ prior) outcome {
-	t := s.target(m)
+	t := m.target()
 	res, err := webhooks.Set(ctx, e.c, t, want, nil, e.opts)
 	o := outcome{sent: res.Sent > 0}
 	warnHeaderDropped(&o.diags, t, res.HeaderDropped)
-	if err == nil {
-		err = res.Err()
-	}
+	err = orPartial(err, res)
 	if err != nil {
 		o.diags.AddError("Cannot set the webhook", fmt.Sprintf("Setting the webhook of %s failed: %s", t, describe(err)))
 		return o
@@ -76,61 +64,44 @@ func (s singleScope) located(m *webhookModel, workflowID string) {
 	}
 }
 
-func (s singleScope) read(ctx context.Context, e engine, m *webhookModel, want webhooks.Want) outcome {
-	t := s.target(m)
-	res, err := webhooks.Inspect(ctx, e.c, t, &want, e.opts)
+// observe refreshes m against want: the server's url is copied (url drift
+// shows as a url change), the header only compared. On import (want nil)
+// it adopts the webhook the workflow holds.
+func (s singleScope) observe(ctx context.Context, e engine, m *webhookModel, want *webhooks.Want) outcome {
+	t := m.target()
+	res, err := webhooks.Inspect(ctx, e.c, t, want, e.opts)
 	var o outcome
-	if err == nil {
-		err = res.Err()
-	}
+	err = orPartial(err, res)
 	switch {
-	case errors.Is(err, webhooks.ErrGone):
+	case want != nil && errors.Is(err, webhooks.ErrGone):
 		o.gone = true
 		o.diags.AddWarning("Webhook removed from state", fmt.Sprintf("The target %s: %v. The next plan creates the webhook again.", t, err))
 		return o
 	case err != nil:
-		o.diags.AddError("Cannot read the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
+		o.diags.AddError(readSummary(want), fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
+		return o
+	case want == nil && res.Held == nil:
+		o.diags.AddError("No webhook to import", fmt.Sprintf("%s holds no webhook.", t))
 		return o
 	case res.Held == nil:
 		o.gone = true
 		o.diags.AddWarning("Webhook removed from state", fmt.Sprintf("The webhook of %s was cleared outside Terraform. The next plan creates it again.", t))
 		return o
+	case want == nil:
+		m.HeaderMode = adoptedHeaderMode(res.Held)
 	}
 	s.located(m, res.Workflows[0])
 	m.URL = types.StringValue(res.Held.URL)
 	m.OutOfStep = types.Int64Value(0)
-	if !want.Holds(res.Held) {
+	if want != nil && !want.Holds(res.Held) {
 		m.OutOfStep = types.Int64Value(1)
 	}
 	m.setFacts(ctx, res.Facts, &o.diags)
 	return o
 }
 
-func (s singleScope) inspect(ctx context.Context, e engine, m *webhookModel) outcome {
-	t := s.target(m)
-	res, err := webhooks.Inspect(ctx, e.c, t, nil, e.opts)
-	var o outcome
-	if err == nil {
-		err = res.Err()
-	}
-	switch {
-	case err != nil:
-		o.diags.AddError("Cannot import the webhook", fmt.Sprintf("Reading the webhook of %s failed: %s", t, describe(err)))
-		return o
-	case res.Held == nil:
-		o.diags.AddError("No webhook to import", fmt.Sprintf("%s holds no webhook.", t))
-		return o
-	}
-	s.located(m, res.Workflows[0])
-	m.URL = types.StringValue(res.Held.URL)
-	m.HeaderMode = adoptedHeaderMode(res.Held)
-	m.OutOfStep = types.Int64Value(0)
-	m.setFacts(ctx, res.Facts, &o.diags)
-	return o
-}
-
 func (s singleScope) clear(ctx context.Context, e engine, m *webhookModel, owned func(string) bool, _ prior) diag.Diagnostics {
-	return clearTarget(ctx, e, s.target(m), owned)
+	return clearTarget(ctx, e, m.target(), owned)
 }
 
 // clearTarget is destroy in every scope: clear what this resource owns,
@@ -138,22 +109,4 @@ func (s singleScope) clear(ctx context.Context, e engine, m *webhookModel, owned
 func clearTarget(ctx context.Context, e engine, t webhooks.Target, owned func(string) bool) diag.Diagnostics {
 	res, err := webhooks.Clear(ctx, e.c, t, owned, e.opts)
 	return clearDiags(t, res, err)
-}
-
-// clearDiags says what a clear left: someone else's webhooks, and failures.
-func clearDiags(t webhooks.Target, res webhooks.ClearResult, err error) diag.Diagnostics {
-	var diags diag.Diagnostics
-	warnForeign(&diags, t, res.Foreign)
-	if foreign := res.ForeignBatches(); len(foreign) > 0 {
-		diags.AddWarning("Webhooks left in place",
-			fmt.Sprintf("%d of the webhooks of %s now hold a url this resource never set; someone else owns them, so destroy left them alone: %s",
-				len(foreign), t, webhooks.FirstFew(foreign, 5)))
-	}
-	if err == nil {
-		err = res.Err()
-	}
-	if err != nil {
-		diags.AddError("Cannot clear the webhook", fmt.Sprintf("Clearing the webhooks of %s failed: %s\n\nThe resource stays in state; destroy again to clear the rest.", t, describe(err)))
-	}
-	return diags
 }
