@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"golang.org/x/time/rate"
 )
 
 const loginPath = "api/user-manager/auth/login"
@@ -81,7 +82,7 @@ type authState struct {
 	expiresAt time.Time // still usable until here while a renewal runs
 	flight    *loginFlight
 	failed    error // credentials refused: kept, so workers do not storm the login
-	limit     loginLimit
+	limit     *rate.Limiter
 
 	// replaying counts requests between a 401 and the answer to their
 	// replay; while there are any, gate is open and other requests wait on
@@ -93,7 +94,10 @@ type authState struct {
 }
 
 // loginFlight is one login shared by every caller that needs a token while
-// it runs.
+// it runs. Hand-written rather than x/sync/singleflight: callers must tell,
+// under a.mu with the token, whether a renewal runs (to keep using the old
+// token meanwhile, which singleflight cannot ask without joining), and live
+// waiters start a new login when the leader's context ended.
 type loginFlight struct {
 	done chan struct{}
 	tok  *issued
@@ -102,32 +106,6 @@ type loginFlight struct {
 	// waiters whose own context is alive start a new one.
 	leaderGone bool
 }
-
-// loginLimit is a token bucket over login starts, guarded by authState.mu.
-type loginLimit struct {
-	burst, rate float64 // rate in logins per second
-	tokens      float64
-	last        time.Time
-}
-
-// reserve takes a login slot and returns how long to wait for it.
-func (l *loginLimit) reserve(now time.Time) time.Duration {
-	if l.last.IsZero() {
-		l.tokens = l.burst
-	} else if el := now.Sub(l.last).Seconds(); el > 0 {
-		l.tokens = min(l.burst, l.tokens+el*l.rate)
-	}
-	l.last = now
-	l.tokens--
-	if l.tokens >= 0 || l.rate <= 0 {
-		return 0
-	}
-	return time.Duration(-l.tokens / l.rate * float64(time.Second))
-}
-
-// refund gives back a slot whose wait was cut short, so cancelled waits do
-// not lengthen the next ones.
-func (l *loginLimit) refund() { l.tokens = min(l.burst, l.tokens+1) }
 
 // renewAt returns when a token obtained at start with the given life should
 // be renewed.
@@ -190,7 +168,8 @@ func (c *Client) token(ctx context.Context, replay bool) (*issued, error) {
 		}
 		f := &loginFlight{done: make(chan struct{})}
 		a.flight = f
-		wait := a.limit.reserve(now)
+		slot := a.limit.ReserveN(now, 1)
+		wait := slot.DelayFrom(now)
 		a.mu.Unlock()
 
 		var err error
@@ -206,9 +185,8 @@ func (c *Client) token(ctx context.Context, replay bool) (*issued, error) {
 		if err == nil {
 			tok, ttl, err = c.login(ctx)
 		} else {
-			a.mu.Lock()
-			a.limit.refund()
-			a.mu.Unlock()
+			// Give the slot back, so cancelled waits do not lengthen the next ones.
+			slot.CancelAt(c.now())
 		}
 
 		a.mu.Lock()

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/isahit/terraform-provider-isahitlab/internal/emulator"
 )
 
@@ -61,7 +63,7 @@ func TestRevokedTokensFanOutSharesOneLoginPerRevocation(t *testing.T) {
 	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxConcurrency = workers })
 	// The login rate bound has its own test; here the count of logins must
 	// come from sharing them, not from the bucket.
-	c.auth.limit = loginLimit{burst: 1e6, rate: 1e6}
+	c.auth.limit = rate.NewLimiter(rate.Inf, 1)
 
 	var next atomic.Int32
 	var wg sync.WaitGroup
@@ -258,7 +260,7 @@ func TestTokenReplaysBoundedPerRequest(t *testing.T) {
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
 	c.maxFreshRefusals, c.maxTokenReplays = 1000, 5
-	c.auth.limit = loginLimit{burst: 1e6, rate: 1e6}
+	c.auth.limit = rate.NewLimiter(rate.Inf, 1)
 	_, err := c.GetBatch(context.Background(), b)
 	if !errors.Is(err, ErrTokensRefused) || !strings.Contains(err.Error(), "gave up after 5 logins and replays") {
 		t.Fatalf("err = %v, want the replay bound", err)
@@ -309,7 +311,7 @@ func TestLoginRateWaitHonoursCancellation(t *testing.T) {
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{RevokeTokensEvery: 1}})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
-	c.auth.limit = loginLimit{burst: 1, rate: 0.01} // the next slot is 100 s away
+	c.auth.limit = rate.NewLimiter(0.01, 1) // the next slot is 100 s away
 	if _, err := c.GetBatch(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"golang.org/x/time/rate"
 )
 
 // DefaultEndpoint is the API's base URL when none is configured.
@@ -128,7 +129,7 @@ func New(cfg Config) (*Client, error) {
 		maxFreshRefusals: maxFreshRefusals,
 		maxTokenReplays:  maxTokenReplays,
 	}
-	c.auth.limit = loginLimit{burst: loginBurst, rate: loginRate}
+	c.auth.limit = rate.NewLimiter(loginRate, loginBurst)
 	c.pacer = newPacer(func() time.Time { return c.now() })
 	return c, nil
 }

@@ -109,7 +109,9 @@ func (w *rateWindow) rate(now time.Time) float64 {
 	return float64(n) / span.Seconds()
 }
 
-// pacer is shared by all requests of one Client.
+// pacer is shared by all requests of one Client. Hand-written: no library
+// models the AIMD policy, and x/time/rate could only space the slots, which
+// setRate must move under the same lock as the rate.
 type pacer struct {
 	mu  sync.Mutex
 	now func() time.Time

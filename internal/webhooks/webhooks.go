@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/client"
 )
@@ -160,25 +161,21 @@ func FirstFew(ids []string, n int) string {
 }
 
 // Each runs fn for i in [0, n) on at most workers goroutines. It stops
-// handing out work when ctx is done and then returns ctx's error.
+// handing out work when ctx is done, waits for the work in hand, and then
+// returns ctx's error.
 func Each(ctx context.Context, workers, n int, fn func(ctx context.Context, i int)) error {
-	workers = max(1, min(workers, n))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
+	var g errgroup.Group
+	g.SetLimit(max(1, workers))
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		g.Go(func() error {
+			// Checked again here: Go may have waited for a slot while ctx ended.
+			if ctx.Err() == nil {
 				fn(ctx, i)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // fn reports its own failures: every Go returns nil
 	return ctx.Err()
 }
 
