@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -51,15 +50,6 @@ func parseBusy(line string) time.Duration {
 		ticks += v
 	}
 	return time.Duration(ticks) * time.Second / userHZ
-}
-
-// selfCPU is the bench process's own CPU time (the emulator runs in it).
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // meter measures the machine over a phase.

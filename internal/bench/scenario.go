@@ -330,10 +330,7 @@ func runCLI(ctx context.Context, ws *tfrun.Workspace, args ...string) (cliResult
 	err := cmd.Run()
 	res := cliResult{code: -1}
 	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.rssKiB = ru.Maxrss
-			res.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		}
+		res.rssKiB, res.cpu = childUsage(cmd.ProcessState)
 	}
 	res.out = buf.String()
 	var exit *exec.ExitError

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -187,7 +188,7 @@ func newPage[T any](docs []T, total, page, limit int) pageDoc[T] {
 		HasPrevPage: page > 1, HasNextPage: page < pages,
 	}
 	// pagingCounter is the 1-based position of the page's first document (mongoose-paginate-v2).
-	if page-1 <= (1<<31)/limit {
+	if page-1 <= math.MaxInt32/limit { // no overflow on 32-bit ints
 		p.PagingCounter = (page-1)*limit + 1
 	}
 	if p.HasPrevPage {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -67,13 +68,12 @@ var (
 
 type isahitlabProvider struct {
 	version string
+	commit  string // of the build, "" when unknown (see NewWithCommit)
 }
 
 // New returns a factory for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider {
-		return &isahitlabProvider{version: version}
-	}
+	return NewWithCommit(version, "")
 }
 
 type providerModel struct {
@@ -89,6 +89,27 @@ type providerModel struct {
 type providerData struct {
 	client      *client.Client
 	concurrency int
+	// unknown names the provider arguments unknown at plan time; client is
+	// nil then.
+	unknown []string
+}
+
+// unknownArguments names the arguments whose values are unknown (they come
+// from objects not created yet), in the order of the documentation.
+func (m *providerModel) unknownArguments() []string {
+	var out []string
+	for _, a := range []struct {
+		name string
+		v    attr.Value
+	}{
+		{"endpoint", m.Endpoint}, {"access_id", m.AccessID}, {"secret_key", m.SecretKey},
+		{"max_concurrency", m.MaxConcurrency}, {"max_retries", m.MaxRetries}, {"request_timeout", m.RequestTimeout},
+	} {
+		if a.v.IsUnknown() {
+			out = append(out, a.name)
+		}
+	}
+	return out
 }
 
 func (p *isahitlabProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -142,12 +163,19 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 
-	// A value that comes from another resource is unknown during plan; the
-	// provider cannot call the API yet, which resources report when they need to.
-	if cfg.Endpoint.IsUnknown() || cfg.AccessID.IsUnknown() || cfg.SecretKey.IsUnknown() ||
-		cfg.MaxConcurrency.IsUnknown() || cfg.MaxRetries.IsUnknown() || cfg.RequestTimeout.IsUnknown() {
-		tflog.Debug(ctx, "provider configuration not known yet; API calls deferred")
-		resp.ResourceData, resp.DataSourceData, resp.ListResourceData, resp.EphemeralResourceData = &providerData{}, &providerData{}, &providerData{}, &providerData{}
+	// A value that comes from another resource is unknown during plan. No
+	// client is built from a half-known configuration: where Terraform can
+	// take it, the framework defers every object of this provider to a later
+	// run; elsewhere a resource or data source that needs the API says which
+	// arguments are unknown (ready), and what needs no API call still plans.
+	if unknown := cfg.unknownArguments(); len(unknown) > 0 {
+		data := &providerData{unknown: unknown}
+		resp.ResourceData, resp.DataSourceData, resp.ListResourceData, resp.EphemeralResourceData = data, data, data, data
+		if req.ClientCapabilities.DeferralAllowed {
+			resp.Deferred = &provider.Deferred{Reason: provider.DeferredReasonProviderConfigUnknown}
+		}
+		tflog.Debug(ctx, "provider configuration not known yet; no API call until it is",
+			map[string]any{"unknown": unknown, "deferred": resp.Deferred != nil})
 		return
 	}
 
@@ -197,7 +225,7 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 		Endpoint:       endpoint,
 		AccessID:       accessID,
 		SecretKey:      secretKey,
-		UserAgent:      "terraform-provider-isahitlab/" + p.version,
+		UserAgent:      userAgent(p.version, p.commit),
 		RequestTimeout: timeout,
 		MaxRetries:     retries,
 		MaxConcurrency: concurrency,
@@ -288,12 +316,32 @@ func configuredData(raw any, diags *diag.Diagnostics) *providerData {
 
 // ready reports whether API calls can be made, and says why not otherwise.
 func (d *providerData) ready(diags *diag.Diagnostics) bool {
+	if d != nil && len(d.unknown) > 0 {
+		diags.AddError("Provider configuration unknown at plan time", unknownConfigDetail(d.unknown))
+		return false
+	}
 	if d == nil || d.client == nil {
 		diags.AddError("Provider not configured",
-			"The isahitlab provider's configuration is not known yet (it depends on values known only after apply), so the Isahit Lab API cannot be called.")
+			"The isahitlab provider has not been configured, so the Isahit Lab API cannot be called. Please report this issue to the provider developers.")
 		return false
 	}
 	return true
+}
+
+// unknownConfigDetail is the error for an object that needs the API while
+// the provider arguments named are unknown (Terraform without deferral).
+func unknownConfigDetail(args []string) string {
+	what := args[0] + " is"
+	if n := len(args); n > 1 {
+		what = strings.Join(args[:n-1], ", ") + " and " + args[n-1] + " are"
+	}
+	return "The isahitlab provider's " + what + " unknown at plan time: set from a value known only after apply " +
+		"(an attribute of a resource not created yet). The provider does not call the Isahit Lab API with a " +
+		"half-known configuration, and this object needs the API to be planned or read.\n\n" +
+		"Apply the objects the provider configuration depends on first (for example with -target), or set " +
+		"the argument from a value known at plan time. A Terraform that supports deferred changes (HCP " +
+		"Terraform Stacks, or an experimental build run with -allow-deferral) defers such objects to a later " +
+		"run instead of failing."
 }
 
 func (d *providerData) engineOptions() webhooks.Options {

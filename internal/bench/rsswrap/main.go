@@ -14,6 +14,11 @@
 // A wrapper, rather than sampling /proc from outside, because Terraform
 // starts and stops provider processes on its own schedule: only the parent
 // that reaps a process gets its exact peak for free.
+//
+// Unix only (getrusage): the benchmark does not run elsewhere.
+
+//go:build unix
+
 package main
 
 import (
@@ -21,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -61,7 +67,11 @@ func run() int {
 		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
 			var self syscall.Rusage
 			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
-			line := fmt.Sprintf("%d %d %d %d %d\n", ru.Maxrss,
+			rss := int64(ru.Maxrss) //nolint:unconvert // int32 on some unix ports
+			if runtime.GOOS == "darwin" {
+				rss /= 1024 // darwin's ru_maxrss is in bytes, not KiB
+			}
+			line := fmt.Sprintf("%d %d %d %d %d\n", rss,
 				micros(ru.Utime), micros(ru.Stime), micros(self.Utime), micros(self.Stime))
 			if err := appendLine(out, line); err != nil {
 				fmt.Fprintln(os.Stderr, "rsswrap:", err)
@@ -74,7 +84,8 @@ func run() int {
 	return st.ExitCode()
 }
 
-func micros(tv syscall.Timeval) int64 { return tv.Sec*1_000_000 + tv.Usec }
+// micros by way of Nano: Timeval's fields are int32 on some ports (darwin's Usec).
+func micros(tv syscall.Timeval) int64 { return tv.Nano() / 1000 }
 
 // appendLine appends one short line; O_APPEND keeps lines from provider
 // processes that end together whole.
