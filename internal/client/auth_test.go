@@ -47,6 +47,7 @@ func (l *loginWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // A server revoking every token every K requests: a fan-out of hundreds of
 // calls succeeds, logins stay about one per K requests, and never overlap.
 func TestRevokedTokensFanOutSharesOneLoginPerRevocation(t *testing.T) {
+	t.Parallel()
 	const k, workers, total = 4, 12, 480
 	emu := emulator.New(emulator.Options{AccessID: testAccessID, SecretKey: testSecretKey,
 		Faults: emulator.Faults{RevokeTokensEvery: k, Latency: time.Millisecond}})
@@ -103,6 +104,7 @@ func TestRevokedTokensFanOutSharesOneLoginPerRevocation(t *testing.T) {
 // A 401 for a token that has already been replaced retries with the
 // current one: no new login.
 func TestRefusedOlderTokenRetriesWithCurrentOne(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -130,6 +132,7 @@ func TestRefusedOlderTokenRetriesWithCurrentOne(t *testing.T) {
 // A server that refuses every token, however fresh: a clear error after a
 // few logins, which is not the credentials error.
 func TestServerRefusingEveryTokenGivesUp(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{TokenTTL: time.Nanosecond}) // tokens die at once
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -167,6 +170,7 @@ func TestServerRefusingEveryTokenGivesUp(t *testing.T) {
 // A refused login is the credentials error, at once, even while the server
 // revokes tokens: no replay loop around it.
 func TestRefusedLoginFailsFastUnderRevocation(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Options{AccessID: testAccessID, SecretKey: testSecretKey,
 		Faults: emulator.Faults{RevokeTokensEvery: 2}})
 	watch := &loginWatch{next: emu}
@@ -210,6 +214,7 @@ func TestRefusedLoginFailsFastUnderRevocation(t *testing.T) {
 // rest (a refusal it should have sent as 403): that request gives up, the
 // others carry on.
 func TestOneResourceAlways401GivesUp(t *testing.T) {
+	t.Parallel()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -256,6 +261,7 @@ func TestOneResourceAlways401GivesUp(t *testing.T) {
 // Whatever the tokens' history, one request replays at most
 // maxTokenReplays times.
 func TestTokenReplaysBoundedPerRequest(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{TokenTTL: time.Nanosecond})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -273,6 +279,7 @@ func TestTokenReplaysBoundedPerRequest(t *testing.T) {
 // Logins are rate-bounded: a server revoking after every request gets a
 // burst, then one login per 1/loginRate, waited for on the client's clock.
 func TestLoginRateIsBounded(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{RevokeTokensEvery: 1}})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -308,6 +315,7 @@ func TestLoginRateIsBounded(t *testing.T) {
 
 // The wait for a login slot ends with the caller's context.
 func TestLoginRateWaitHonoursCancellation(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{RevokeTokensEvery: 1}})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -330,6 +338,7 @@ func TestLoginRateWaitHonoursCancellation(t *testing.T) {
 }
 
 func TestTokenLife(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]time.Duration{
 		`3600`:                    time.Hour,
 		`"3600"`:                  time.Hour,
@@ -367,6 +376,7 @@ func TestTokenLife(t *testing.T) {
 // Absurd expires_in values from a real login answer: no overflow, no hot
 // loop, renewal within a day.
 func TestExpiresInExtremesEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		expiresIn string
 		renewBy   time.Duration // a call this long after login logs in again

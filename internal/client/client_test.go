@@ -15,6 +15,7 @@ import (
 )
 
 func TestGetBatchLogsInOnceAndDecodes(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	p := emu.AddProject("p")
 	b := emu.AddBatch(p, "batch one")
@@ -37,6 +38,7 @@ func TestGetBatchLogsInOnceAndDecodes(t *testing.T) {
 }
 
 func TestConcurrentCallersShareOneLogin(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -62,6 +64,7 @@ func TestConcurrentCallersShareOneLogin(t *testing.T) {
 }
 
 func TestWrongCredentialsOneClearErrorNoStorm(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.SecretKey = "wrong-secret-value" })
@@ -102,6 +105,8 @@ func TestWrongCredentialsOneClearErrorNoStorm(t *testing.T) {
 }
 
 func TestTokenRenewedBeforeExpiry(t *testing.T) {
+	// Not parallel: each request must reach the server within the 200 ms renewal margin;
+	// other tests' load could delay one past it.
 	// Real short TTL: calls keep going across two token lifetimes with no
 	// 401, because the client renews shortly before expiry.
 	// (The emulator's expires_in is whole seconds, so the TTL is too.)
@@ -125,6 +130,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 }
 
 func TestRenewalScheduleWithFakeClock(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{TokenTTL: time.Hour})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -150,6 +156,7 @@ func TestRenewalScheduleWithFakeClock(t *testing.T) {
 }
 
 func TestExpiredTokenIsReplacedAndCallReplayed(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -179,6 +186,7 @@ func TestExpiredTokenIsReplacedAndCallReplayed(t *testing.T) {
 }
 
 func TestRateLimitedRetryHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
 	// 1 request/s, burst 1: the login takes the only token, so the next call
 	// gets 429 with Retry-After: 1 and must wait that long, far above the
 	// 5 ms backoff floor (Retry-After is capped only by RetryWaitMax).
@@ -203,6 +211,7 @@ func TestRateLimitedRetryHonoursRetryAfter(t *testing.T) {
 }
 
 func TestRetryAfterWaitIsTheMinimum(t *testing.T) {
+	t.Parallel()
 	emu, _ := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	for _, tc := range []struct {
@@ -246,6 +255,7 @@ func TestRetryAfterWaitIsTheMinimum(t *testing.T) {
 }
 
 func TestServerErrorThenSuccessReplaysBody(t *testing.T) {
+	t.Parallel()
 	emu, srv0 := newEmulator(t, emulator.Options{})
 	srv0.Close()
 	b := emu.AddBatch(emu.AddProject("p"), "b")
@@ -274,6 +284,7 @@ func TestServerErrorThenSuccessReplaysBody(t *testing.T) {
 }
 
 func TestServerErrorsForeverGiveUpAfterMaxRetries(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxRetries = 4 })
@@ -297,6 +308,7 @@ func TestServerErrorsForeverGiveUpAfterMaxRetries(t *testing.T) {
 }
 
 func TestCreateBatchIsNeverRetried(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	p := emu.AddProject("p")
 	c := newTestClient(t, srv.URL, nil)
@@ -328,6 +340,7 @@ func TestCreateBatchIsNeverRetried(t *testing.T) {
 }
 
 func TestFlakyServerIsSurvived(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{Seed: 7, Faults: emulator.Faults{FailRate: 0.3, DropRate: 0.1}})
 	p := emu.AddProject("p")
 	b := emu.AddBatch(p, "b")
@@ -358,6 +371,7 @@ func TestFlakyServerIsSurvived(t *testing.T) {
 }
 
 func TestDroppedConnectionsRetriedThenGiveUp(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -380,6 +394,7 @@ func TestDroppedConnectionsRetriedThenGiveUp(t *testing.T) {
 }
 
 func TestPerAttemptTimeoutIsRetried(t *testing.T) {
+	t.Parallel()
 	emu, srv0 := newEmulator(t, emulator.Options{})
 	srv0.Close()
 	b := emu.AddBatch(emu.AddProject("p"), "b")
@@ -430,6 +445,8 @@ func TestPerAttemptTimeoutIsRetried(t *testing.T) {
 }
 
 func TestCancellationReturnsPromptly(t *testing.T) {
+	// Not parallel: it bounds a return at 300 ms for a 100 ms deadline, too tight
+	// beside other tests.
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 
@@ -493,6 +510,7 @@ func TestCancellationReturnsPromptly(t *testing.T) {
 }
 
 func TestLoginLeaderCancelledWaitersCarryOn(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{Latency: 200 * time.Millisecond}})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -513,6 +531,7 @@ func TestLoginLeaderCancelledWaitersCarryOn(t *testing.T) {
 }
 
 func TestPaginationFollowsServerCap(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{PageCap: 7, RecordRequests: true})
 	p := emu.AddProject("p")
 	for i := 0; i < 20; i++ {
@@ -556,6 +575,7 @@ func TestPaginationFollowsServerCap(t *testing.T) {
 }
 
 func TestListBatchesFiltersAndStops(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{RecordRequests: true})
 	p := emu.AddProject("p")
 	emu.AddBatch(p, "alpha")
@@ -591,6 +611,7 @@ func TestListBatchesFiltersAndStops(t *testing.T) {
 }
 
 func TestListDocsWithAndWithoutWorkflow(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	p := emu.AddProject("p")
 	for i := 0; i < 3; i++ {
@@ -623,6 +644,7 @@ func TestListDocsWithAndWithoutWorkflow(t *testing.T) {
 }
 
 func TestForbiddenNotFoundAndBadRequestAreDistinctAndNotRetried(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	p := emu.AddProject("p")
 	b := emu.AddBatch(p, "b")
@@ -659,6 +681,7 @@ func TestForbiddenNotFoundAndBadRequestAreDistinctAndNotRetried(t *testing.T) {
 }
 
 func TestProjects(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	p1 := emu.AddProject("one")
 	p2 := emu.AddProject("two")
@@ -687,6 +710,7 @@ func TestProjects(t *testing.T) {
 }
 
 func TestDeleteBatch(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	c := newTestClient(t, srv.URL, nil)
@@ -702,6 +726,7 @@ func TestDeleteBatch(t *testing.T) {
 }
 
 func TestSetupReadAndClearWebhook(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	p := emu.AddProject("p")
 	b := emu.AddBatch(p, "b")
@@ -773,6 +798,7 @@ func TestSetupReadAndClearWebhook(t *testing.T) {
 }
 
 func TestWebhookLastCallAndLastErrorBodies(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	info, _ := emu.Batch(b)
@@ -818,6 +844,7 @@ func TestWebhookLastCallAndLastErrorBodies(t *testing.T) {
 }
 
 func TestEndpointWithPathPrefix(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Options{AccessID: testAccessID, SecretKey: testSecretKey})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	mux := http.NewServeMux()
@@ -836,6 +863,7 @@ func TestEndpointWithPathPrefix(t *testing.T) {
 }
 
 func TestUserAgentOnEveryRequest(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Options{AccessID: testAccessID, SecretKey: testSecretKey})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	var mu sync.Mutex
@@ -860,6 +888,7 @@ func TestUserAgentOnEveryRequest(t *testing.T) {
 }
 
 func TestAdaptiveRateUnderServerLimit(t *testing.T) {
+	t.Parallel()
 	// 16 workers against 200 requests/s: the pace must keep 429s rare
 	// (each costs a 1 s Retry-After) and the run close to the floor.
 	emu, srv := newEmulator(t, emulator.Options{Faults: emulator.Faults{RateLimit: 200, Latency: 2 * time.Millisecond}})

@@ -8,6 +8,7 @@ import (
 )
 
 func TestNewNormalisesEndpoint(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                             DefaultEndpoint,
 		"https://hub-api.isahit.com":   "https://hub-api.isahit.com/",
@@ -37,6 +38,7 @@ func TestNewNormalisesEndpoint(t *testing.T) {
 }
 
 func TestNewDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := New(Config{MaxRetries: -3, RetryWaitMin: time.Second, RetryWaitMax: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +57,7 @@ func TestNewDefaults(t *testing.T) {
 }
 
 func TestTransportSizedForConcurrency(t *testing.T) {
+	t.Parallel()
 	c, err := New(Config{MaxConcurrency: 32})
 	if err != nil {
 		t.Fatal(err)

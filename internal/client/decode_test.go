@@ -7,6 +7,7 @@ import (
 )
 
 func TestDecodeWorkflow(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, doc string
 		check     func(t *testing.T, w *Workflow)
@@ -77,6 +78,7 @@ func TestDecodeWorkflow(t *testing.T) {
 }
 
 func TestLastErrorBodyForms(t *testing.T) {
+	t.Parallel()
 	for body, want := range map[string]string{
 		`{"x": 1}`:        `{"x":1}`,
 		`[1, {"y": [] }]`: `[1,{"y":[]}]`,
@@ -101,6 +103,7 @@ func TestLastErrorBodyForms(t *testing.T) {
 }
 
 func TestDecodeBatchRefs(t *testing.T) {
+	t.Parallel()
 	for doc, want := range map[string]Batch{
 		`{"_id":"b","name":"n","projectId":"p","workflow":{"id":"w"},"dataset":{"id":"d"},"status":"pending"}`: {ID: "b", Name: "n", ProjectID: "p", WorkflowID: "w", DatasetID: "d", Status: "pending"},
 		`{"_id":"b","workflow":null,"dataset":null}`:                                                           {ID: "b"},
@@ -173,6 +176,7 @@ func FuzzDecodeWorkflow(f *testing.F) {
 }
 
 func TestWebhookInAnswer(t *testing.T) {
+	t.Parallel()
 	hook := `{"url":"https://r.example/h","header":"Bearer x","updatedAt":"2024-12-17T15:23:21.433Z","lastCall":{"statusCode":200,"message":"OK","date":"2024-12-17T15:10:37.619Z"}}`
 	for body, want := range map[string]string{
 		hook:                                  "https://r.example/h",
@@ -198,6 +202,7 @@ func TestWebhookInAnswer(t *testing.T) {
 // Webhook dates pass through as text, whatever they hold: nothing parses
 // them, so nothing can panic or overflow on them.
 func TestWebhookDatesPassThrough(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("9", 5000)
 	for raw, want := range map[string]string{
 		`"2024-12-17T15:23:21.433Z"`:    "2024-12-17T15:23:21.433Z",

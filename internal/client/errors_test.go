@@ -12,6 +12,7 @@ import (
 )
 
 func TestAPIErrorTextAndIs(t *testing.T) {
+	t.Parallel()
 	e := &APIError{StatusCode: 404, Method: "GET", Path: "api/task-manager/batches/ID", Message: "batch ID not found"}
 	if got, want := e.Error(), "GET api/task-manager/batches/ID: 404 Not Found: batch ID not found"; got != want {
 		t.Fatalf("Error() = %q, want %q", got, want)
@@ -34,6 +35,7 @@ func TestAPIErrorTextAndIs(t *testing.T) {
 }
 
 func TestServerMessage(t *testing.T) {
+	t.Parallel()
 	for body, want := range map[string]string{
 		`{"statusCode":404,"message":"batch x not found"}`:                   "batch x not found",
 		`{"statusCode":400,"message":["url must be a URL","name too long"]}`: "url must be a URL; name too long",
@@ -48,6 +50,7 @@ func TestServerMessage(t *testing.T) {
 }
 
 func TestLongMessageCut(t *testing.T) {
+	t.Parallel()
 	c := &Client{secrets: newSecrets("SECRETSECRETSECRET")}
 	long := strings.Repeat("é", 400) // 800 bytes
 	got := c.newAPIError(400, "GET", "p", []byte(long)).Message
@@ -64,6 +67,7 @@ func TestLongMessageCut(t *testing.T) {
 }
 
 func TestSecretsRedaction(t *testing.T) {
+	t.Parallel()
 	s := newSecrets("the-secret-key", "ab") // too short to redact
 	s.add("Bearer hdr-value-1", "", "xyz")
 	got := s.redact("key the-secret-key, header Bearer hdr-value-1, bare hdr-value-1, ab xyz")
@@ -82,6 +86,7 @@ func TestSecretsRedaction(t *testing.T) {
 }
 
 func TestSecretsBounded(t *testing.T) {
+	t.Parallel()
 	s := newSecrets("fixed-secret")
 	for i := 0; i < maxSecrets+50; i++ {
 		s.add(fmt.Sprintf("value-%04d", i))
@@ -122,6 +127,7 @@ func echoServer(t *testing.T, loginStatus, apiStatus int) *httptest.Server {
 }
 
 func TestNoSecretInAnyErrorString(t *testing.T) {
+	t.Parallel()
 	const token = echoToken
 	const header = "Bearer hdr-secret-0987"
 	secrets := []string{testSecretKey, token, "hdr-secret-0987"}
@@ -186,6 +192,7 @@ func TestNoSecretInAnyErrorString(t *testing.T) {
 }
 
 func TestSecretVariantsRedacted(t *testing.T) {
+	t.Parallel()
 	s := newSecrets("k+y/with=chars&more")
 	s.add(`Token "quoted"<tag>`)
 	for _, text := range []string{
@@ -202,6 +209,7 @@ func TestSecretVariantsRedacted(t *testing.T) {
 // Values shorter than minSecretLen are kept apart: never replaced piecemeal
 // (that would garble every message), but a text holding one is withheld.
 func TestSecretsShortKeptApart(t *testing.T) {
+	t.Parallel()
 	s := newSecrets("the-secret-key", "ab")
 	s.add("Bearer hdr-value-1", "", "xyz", "Bearer q")
 	for text, want := range map[string]bool{
@@ -236,6 +244,7 @@ func TestSecretsShortKeptApart(t *testing.T) {
 // its status, method and path still show, and a message that does not hold
 // the value is shown as it is.
 func TestShortSecretWithheldFromErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	withheld := func(what string, err error, leaks ...string) {
 		t.Helper()

@@ -13,6 +13,7 @@ import (
 )
 
 func TestLogsPerRequestAndOnRetry(t *testing.T) {
+	t.Parallel()
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := emu.AddBatch(emu.AddProject("p"), "b")
 	var buf bytes.Buffer
@@ -58,6 +59,7 @@ func TestLogsPerRequestAndOnRetry(t *testing.T) {
 }
 
 func TestNoSecretInLogsAtTrace(t *testing.T) {
+	t.Parallel()
 	const header = "Bearer hdrsecret0123456789"
 	const outOfBand = "Basic oob-secret-abcdef"
 	emu, srv := newEmulator(t, emulator.Options{})

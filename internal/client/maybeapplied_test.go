@@ -40,6 +40,7 @@ func (a *answerInTurn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // A refusal on the retry of an attempt that may have been applied must not
 // read as "the server changed nothing": the engine counts such a set as sent.
 func TestRefusalAfterMaybeAppliedAttemptSaysSo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		statuses []int

@@ -16,6 +16,7 @@ func (f *fakeClock) now() time.Time          { return f.t }
 func (f *fakeClock) advance(d time.Duration) { f.t = f.t.Add(d) }
 
 func TestPacerUnlimitedUntilFirst429(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	for i := 0; i < 1000; i++ {
@@ -31,6 +32,7 @@ func TestPacerUnlimitedUntilFirst429(t *testing.T) {
 }
 
 func TestPacerFirst429StartsJustBelowAcceptedRate(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	// 200 accepted requests/s for one second.
@@ -49,6 +51,7 @@ func TestPacerFirst429StartsJustBelowAcceptedRate(t *testing.T) {
 }
 
 func TestPacerFirst429WithNothingAccepted(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	_, e := p.reserve()
@@ -59,6 +62,7 @@ func TestPacerFirst429WithNothingAccepted(t *testing.T) {
 }
 
 func TestPacerSpacesRequestsAtRate(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	p.setRate(clk.now(), 100, 100) // 10 ms apart
@@ -74,6 +78,7 @@ func TestPacerSpacesRequestsAtRate(t *testing.T) {
 }
 
 func TestPacerBurstOf429sCountsOnce(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	p.setRate(clk.now(), 100, 100)
@@ -109,6 +114,7 @@ func TestPacerBurstOf429sCountsOnce(t *testing.T) {
 }
 
 func TestPacerFloor(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	p.setRate(clk.now(), 2, 2)
@@ -123,6 +129,7 @@ func TestPacerFloor(t *testing.T) {
 }
 
 func TestPacerIncreasesOnlyWhenBinding(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	p.setRate(clk.now(), 50, 100)
@@ -158,6 +165,7 @@ func TestPacerIncreasesOnlyWhenBinding(t *testing.T) {
 }
 
 func TestIncrease(t *testing.T) {
+	t.Parallel()
 	// Far below the ceiling: a quarter of the gap.
 	if r, pr := increase(50, 100, 1, 0); r != 62.5 || pr != 0 {
 		t.Fatalf("increase(50, 100) = %v, %d; want 62.5, 0", r, pr)
@@ -184,6 +192,7 @@ func TestIncrease(t *testing.T) {
 }
 
 func TestFirstRate(t *testing.T) {
+	t.Parallel()
 	// Steady state: just under the accepted rate.
 	if r, c := firstRate(600, 500, 100, 5*time.Second); math.Abs(r-500*pacerFirstFactor) > 1e-9 || c != 600 {
 		t.Fatalf("steady: %v, %v", r, c)
@@ -199,6 +208,7 @@ func TestFirstRate(t *testing.T) {
 }
 
 func TestRateWindow(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	var w rateWindow
 	if r := w.rate(clk.now()); r != 0 {
@@ -308,6 +318,7 @@ func simulate(t *testing.T, limit float64, workers int, latency, dur time.Durati
 // TestPacerFanOutRunsJustUnderTheLimit checks the goal of the pacer: many
 // workers against a rate-limited server get most of the limit with few 429s.
 func TestPacerFanOutRunsJustUnderTheLimit(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		limit   float64
 		workers int
@@ -341,6 +352,7 @@ func TestPacerFanOutRunsJustUnderTheLimit(t *testing.T) {
 // A server that refuses a share of requests whatever the rate must not
 // drive the pace below half of what it was seen to accept over a full window.
 func TestPacerPeakFloorUnderRateInsensitive429s(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	p := newPacer(clk.now)
 	for range 400 { // 200 accepted requests/s for two seconds

@@ -14,6 +14,7 @@ import (
 )
 
 func TestNextPage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		doc      string
 		cur      int64
@@ -79,6 +80,7 @@ func listAll(t *testing.T, srv *httptest.Server) ([]string, error) {
 }
 
 func TestWalkStopsOnNonAdvancingNextPage(t *testing.T) {
+	t.Parallel()
 	srv, calls := pageServer(t, func(page, limit int) string {
 		return fmt.Sprintf(`{"docs":[{"_id":"b%d"}],"hasNextPage":true,"nextPage":%d,"page":%d}`, page, page, page)
 	})
@@ -92,6 +94,7 @@ func TestWalkStopsOnNonAdvancingNextPage(t *testing.T) {
 }
 
 func TestWalkStopsOnRepeatedPage(t *testing.T) {
+	t.Parallel()
 	// nextPage advances, but the server ignores `page` and repeats itself.
 	srv, calls := pageServer(t, func(page, limit int) string {
 		return fmt.Sprintf(`{"docs":[{"_id":"a"},{"_id":"b"}],"hasNextPage":true,"nextPage":%d}`, page+1)
@@ -106,6 +109,7 @@ func TestWalkStopsOnRepeatedPage(t *testing.T) {
 }
 
 func TestWalkStopsOnEndlessEmptyPages(t *testing.T) {
+	t.Parallel()
 	srv, calls := pageServer(t, func(page, limit int) string {
 		return fmt.Sprintf(`{"docs":[],"hasNextPage":true,"nextPage":%d}`, page+1)
 	})
@@ -119,6 +123,7 @@ func TestWalkStopsOnEndlessEmptyPages(t *testing.T) {
 }
 
 func TestWalkWithMissingFields(t *testing.T) {
+	t.Parallel()
 	// Only docs and totalPages; server caps limit at 3 and says so.
 	const total = 8
 	srv, calls := pageServer(t, func(page, limit int) string {
@@ -144,6 +149,7 @@ func TestWalkWithMissingFields(t *testing.T) {
 }
 
 func TestWalkRejectsDocWithoutID(t *testing.T) {
+	t.Parallel()
 	srv, _ := pageServer(t, func(page, limit int) string { return `{"docs":[{"name":"x"}]}` })
 	if _, err := listAll(t, srv); err == nil || !strings.Contains(err.Error(), "no _id") {
 		t.Fatalf("err = %v", err)
@@ -151,6 +157,7 @@ func TestWalkRejectsDocWithoutID(t *testing.T) {
 }
 
 func TestWalkUnreadablePage(t *testing.T) {
+	t.Parallel()
 	srv, _ := pageServer(t, func(page, limit int) string { return `<html>` })
 	if _, err := listAll(t, srv); err == nil || !strings.Contains(err.Error(), "unreadable page") {
 		t.Fatalf("err = %v", err)
@@ -158,6 +165,7 @@ func TestWalkUnreadablePage(t *testing.T) {
 }
 
 func TestPageSizeConfig(t *testing.T) {
+	t.Parallel()
 	var asked atomic.Value
 	srv, _ := pageServer(t, func(page, limit int) string {
 		asked.Store(limit)
@@ -205,6 +213,7 @@ func FuzzPageDoc(f *testing.F) {
 // Pages after the first are fetched ahead, concurrently, yet documents
 // arrive in order.
 func TestWalkReadsAheadInOrder(t *testing.T) {
+	// Not parallel: it times the read-ahead (240 ms bound), too tight beside other tests.
 	var inFlight, peak atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "login") {
@@ -254,6 +263,7 @@ func TestWalkReadsAheadInOrder(t *testing.T) {
 // Absurd pagination values from a server: no huge allocation, no endless
 // walk, no adopted page size outside [1, maxPageLimit].
 func TestWalkAbsurdValues(t *testing.T) {
+	t.Parallel()
 	// two serves page 1 with first, and page 2 (only when asked with the
 	// client's own limit, 100) as the last page.
 	two := func(first string) func(page, limit int) string {

@@ -60,6 +60,7 @@ func leaksAny(text string, values ...string) string {
 // An error body echoing a secret in an escaped form is redacted in the
 // APIError, whichever form it takes.
 func TestAPIErrorRedactsEscapedForms(t *testing.T) {
+	t.Parallel()
 	const header = "Bearer tok/en+with \"chars\"=="
 	ctx := context.Background()
 	for _, secret := range []string{header, testSecretKey} {
@@ -91,6 +92,7 @@ func TestAPIErrorRedactsEscapedForms(t *testing.T) {
 // the server, never sent by this client) come back redacted, in every
 // escaped form, and cut after that.
 func TestGetWorkflowRedactsLastError(t *testing.T) {
+	t.Parallel()
 	const header = "Basic dXNlcjpwYXNz/w+rd=="
 	var echo strings.Builder
 	echo.WriteString(`{"raw":"` + strings.ReplaceAll(header, `"`, `\"`) + `"`)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	lo, hi := 100*time.Millisecond, time.Second
 	for n, wantCeil := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 60: time.Second, 5000: time.Second} {
 		if got := backoff(n, lo, hi, 0); got != lo {
@@ -27,6 +28,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for v, want := range map[string]time.Duration{
 		"1":                                time.Second,
@@ -53,6 +55,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestRateLimitedForeverIsErrRateLimited(t *testing.T) {
+	t.Parallel()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "login") {
@@ -77,6 +80,7 @@ func TestRateLimitedForeverIsErrRateLimited(t *testing.T) {
 }
 
 func TestLoginRetriedOnServerErrorNotOnRefusal(t *testing.T) {
+	t.Parallel()
 	var logins atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "login") {
@@ -118,6 +122,7 @@ func TestLoginRetriedOnServerErrorNotOnRefusal(t *testing.T) {
 }
 
 func TestLoginAnswerWithoutToken(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(201)
 		_, _ = w.Write([]byte(`{"expires_in":3600}`))
@@ -130,6 +135,7 @@ func TestLoginAnswerWithoutToken(t *testing.T) {
 }
 
 func TestRenewAt(t *testing.T) {
+	t.Parallel()
 	t0 := time.Unix(0, 0)
 	for ttl, want := range map[time.Duration]time.Duration{
 		time.Hour:        time.Hour - 30*time.Second, // capped margin

@@ -33,6 +33,7 @@ type adminBatch struct {
 }
 
 func TestAdminRoutes(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{Faults: emulator.Faults{RateLimit: 0.001}})
 	p := a.e.AddProject("p")
 	a.login() // takes the only token: every further API call would be 429, admin calls are not
@@ -144,6 +145,7 @@ func TestAdminRoutes(t *testing.T) {
 }
 
 func TestSeed(t *testing.T) {
+	t.Parallel()
 	s, err := emulator.ParseSeed([]byte(`{"projects":[
 		{"name":"Cats","type":"iat-polygon","batches":[{"name":"w1"},{"name":"w2","same_workflow_as":"w1","status":"completed"},{"name":"w3","forbidden":true}],"batch_count":2},
 		{"name":"Dogs","status":"archived","forbidden":true}]}`))

@@ -10,6 +10,7 @@ import (
 )
 
 func TestLoginFormAnswers201(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	status, b := a.loginForm(emulator.DefaultAccessID, emulator.DefaultSecretKey)
 	if status != http.StatusCreated {
@@ -26,6 +27,7 @@ func TestLoginFormAnswers201(t *testing.T) {
 }
 
 func TestLoginRefusesJSONAndBadCredentials(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{AccessID: "id", SecretKey: "key"})
 	// JSON body, even with the right credentials: 400.
 	resp, err := a.hc.Post(a.base()+"api/user-manager/auth/login", "application/json",
@@ -65,6 +67,8 @@ func TestLoginRefusesJSONAndBadCredentials(t *testing.T) {
 }
 
 func TestBearerRequiredAndTokensExpire(t *testing.T) {
+	// Not parallel: two requests must fit in a 150 ms token lifetime, too tight
+	// beside other tests.
 	a := newAPI(t, emulator.Options{TokenTTL: 150 * time.Millisecond})
 	p := a.e.AddProject("p")
 	path := "api/project-manager/projects?pagination=true&ids=" + p
@@ -110,6 +114,7 @@ func TestBearerRequiredAndTokensExpire(t *testing.T) {
 }
 
 func TestUnknownRoutesAre404(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	a.login()
 	for _, c := range []struct{ method, path string }{

@@ -53,6 +53,7 @@ func newReceiver(t *testing.T, status int, bodyType, body string) *receiver {
 }
 
 func TestDeliveryFailureRecordsJSONBody(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -94,6 +95,7 @@ func TestDeliveryFailureRecordsJSONBody(t *testing.T) {
 }
 
 func TestDeliverySuccessRecordsLastCallOnly(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -118,6 +120,7 @@ func TestDeliverySuccessRecordsLastCallOnly(t *testing.T) {
 }
 
 func TestDeliveryTextBodyAndNoAnswer(t *testing.T) {
+	t.Parallel()
 	e := emulator.New(emulator.Options{})
 	p := e.AddProject("p")
 	b := e.AddBatch(p, "b")
@@ -147,6 +150,7 @@ func TestDeliveryTextBodyAndNoAnswer(t *testing.T) {
 }
 
 func TestDeliverRefusals(t *testing.T) {
+	t.Parallel()
 	e := emulator.New(emulator.Options{})
 	p := e.AddProject("p")
 	b := e.AddBatch(p, "b")

@@ -13,6 +13,7 @@ import (
 // Every delivery made is logged with the receiver's url, the status (0 for
 // no answer) and the date lastCall holds; a refused one is not.
 func TestDeliveriesAreLogged(t *testing.T) {
+	t.Parallel()
 	e := emulator.New(emulator.Options{})
 	p := e.AddProject("p")
 	b := e.AddBatch(p, "b")

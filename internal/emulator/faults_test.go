@@ -14,6 +14,7 @@ import (
 )
 
 func TestRateLimit429WithRetryAfter(t *testing.T) {
+	t.Parallel()
 	// 0.2 requests/s: burst 1, the next token frees 5 s after the first call.
 	a := newAPI(t, emulator.Options{Faults: emulator.Faults{RateLimit: 0.2}})
 	a.login() // login counts against the limit too
@@ -34,6 +35,8 @@ func TestRateLimit429WithRetryAfter(t *testing.T) {
 }
 
 func TestRateLimitBurstAndRefill(t *testing.T) {
+	// Not parallel: twelve calls must fit in 180 ms for the refill count, too tight
+	// beside other tests.
 	a := newAPI(t, emulator.Options{Faults: emulator.Faults{RateLimit: 50}}) // burst 5, a token per 20 ms
 	a.e.AddProject("p")
 	a.login()
@@ -70,6 +73,7 @@ func TestRateLimitBurstAndRefill(t *testing.T) {
 }
 
 func TestFailRate(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{Seed: 7})
 	a.login()
 	a.e.SetFaults(emulator.Faults{FailRate: 1})
@@ -108,6 +112,7 @@ func TestFailRate(t *testing.T) {
 }
 
 func TestFaultsAreSeeded(t *testing.T) {
+	t.Parallel()
 	run := func() string {
 		a := newAPI(t, emulator.Options{Seed: 42})
 		a.login()
@@ -125,6 +130,7 @@ func TestFaultsAreSeeded(t *testing.T) {
 }
 
 func TestDropRateClosesConnection(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{RecordRequests: true})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -164,6 +170,8 @@ func TestDropRateClosesConnection(t *testing.T) {
 }
 
 func TestLatencyAndInFlight(t *testing.T) {
+	// Not parallel: six calls must all be in flight at once within a 100 ms latency,
+	// too tight beside other tests.
 	a := newAPI(t, emulator.Options{Faults: emulator.Faults{Latency: 100 * time.Millisecond}})
 	a.e.AddProject("p")
 	a.login()
@@ -197,6 +205,7 @@ func TestLatencyAndInFlight(t *testing.T) {
 }
 
 func TestLatencyHonoursClientCancel(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{RecordRequests: true, Faults: emulator.Faults{Latency: 5 * time.Second}})
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
@@ -219,6 +228,7 @@ func TestLatencyHonoursClientCancel(t *testing.T) {
 }
 
 func TestThrottleRate(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{Seed: 3})
 	a.login()
 	a.e.SetFaults(emulator.Faults{ThrottleRate: 1})

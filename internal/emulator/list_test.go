@@ -11,6 +11,7 @@ import (
 )
 
 func TestDeterministicIDs(t *testing.T) {
+	t.Parallel()
 	e := emulator.New(emulator.Options{})
 	p := e.AddProject("p")
 	b := e.AddBatch(p, "b")
@@ -29,6 +30,7 @@ func TestDeterministicIDs(t *testing.T) {
 }
 
 func TestPaginationCapAndNextPageWalk(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{PageCap: 25})
 	p := a.e.AddProject("p")
 	for i := range 60 {
@@ -94,6 +96,7 @@ func TestPaginationCapAndNextPageWalk(t *testing.T) {
 }
 
 func TestEmptyProjectPage(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	a.login()
 	var pg page
@@ -108,6 +111,7 @@ func TestEmptyProjectPage(t *testing.T) {
 }
 
 func TestListWithAndWithoutWorkflow(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{ListOmitsWorkflow: true})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -146,6 +150,7 @@ func TestListWithAndWithoutWorkflow(t *testing.T) {
 }
 
 func TestBatchFilters(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	var bs []string
@@ -180,6 +185,7 @@ func TestBatchFilters(t *testing.T) {
 }
 
 func TestProjectsFilters(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p1 := a.e.AddProject("Cats")
 	p2 := a.e.AddProject("Dogs")
@@ -220,6 +226,7 @@ func TestProjectsFilters(t *testing.T) {
 }
 
 func TestCreateAndDeleteBatch(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	a.login()
@@ -264,6 +271,7 @@ func TestCreateAndDeleteBatch(t *testing.T) {
 }
 
 func TestDeleteKeepsOrder(t *testing.T) {
+	t.Parallel()
 	e := emulator.New(emulator.Options{})
 	p := e.AddProject("p")
 	var bs []string

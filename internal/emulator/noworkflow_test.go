@@ -11,6 +11,7 @@ import (
 )
 
 func TestBatchWithoutWorkflow(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	with := a.e.AddBatch(p, "with")
@@ -102,6 +103,7 @@ func TestBatchWithoutWorkflow(t *testing.T) {
 }
 
 func TestSeedBatchWithoutWorkflow(t *testing.T) {
+	t.Parallel()
 	s, err := emulator.ParseSeed([]byte(`{"projects":[{"name":"p","batches":[
 		{"name":"a"},{"name":"bare","no_workflow":true},{"name":"b","same_workflow_as":"a"}]}]}`))
 	if err != nil {

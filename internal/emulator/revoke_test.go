@@ -10,6 +10,7 @@ import (
 )
 
 func TestRevokeTokensEvery(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{Faults: emulator.Faults{RevokeTokensEvery: 3}})
 	p := a.e.AddProject("p")
 	path := "api/project-manager/projects?pagination=true&ids=" + p
@@ -78,6 +79,7 @@ func TestRevokeTokensEvery(t *testing.T) {
 
 // Under concurrency, each generation of tokens serves exactly K requests.
 func TestRevokeTokensEveryConcurrent(t *testing.T) {
+	t.Parallel()
 	const k, workers, each = 4, 8, 25
 	a := newAPI(t, emulator.Options{Faults: emulator.Faults{RevokeTokensEvery: k}})
 	p := a.e.AddProject("p")
@@ -111,6 +113,7 @@ func TestRevokeTokensEveryConcurrent(t *testing.T) {
 }
 
 func TestRevokeTokensEveryAdminRoute(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	status, b := adminDo(t, a, http.MethodPut, "faults", `{"revokeTokensEvery":5}`)
 	if status != http.StatusOK || a.e.CurrentFaults().RevokeTokensEvery != 5 {

@@ -24,6 +24,7 @@ func heapInUse() uint64 {
 
 // At the benchmark's scale the emulator must stay small and every page cheap.
 func TestScale20kBatches(t *testing.T) {
+	// Not parallel: it measures the process heap, which other tests would grow.
 	before := heapInUse()
 	a := newAPI(t, emulator.Options{})
 	if err := a.e.ApplySeed(emulator.GenerateSeed(1, 20_000)); err != nil {

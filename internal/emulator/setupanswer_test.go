@@ -8,6 +8,7 @@ import (
 )
 
 func TestSetupAnswerModes(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	if a.e.CurrentSetupAnswer() != emulator.SetupAnswerStored {
@@ -107,6 +108,7 @@ func TestSetupAnswerModes(t *testing.T) {
 }
 
 func TestSetupAnswerAdminSetting(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	status, b := adminDo(t, a, http.MethodPut, "settings", `{"setupAnswer":"before"}`)
 	var got struct {

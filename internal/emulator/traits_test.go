@@ -41,6 +41,7 @@ func (a *api) listAll(projectID, extra string, limit int) []map[string]any {
 }
 
 func TestListIgnoresFilter(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p1, p2 := a.e.AddProject("one"), a.e.AddProject("two")
 	// Interleaved, so creation order differs from project order.
@@ -95,6 +96,7 @@ func TestListIgnoresFilter(t *testing.T) {
 }
 
 func TestBatchReadNotFound(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	hidden := a.e.AddBatch(p, "hidden")
@@ -176,6 +178,7 @@ func webhookState(t *testing.T, e *emulator.Emulator, wf string) *emulator.Webho
 }
 
 func TestFailSets(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b1 := a.e.AddBatch(p, "b1")
@@ -243,6 +246,7 @@ func TestFailSets(t *testing.T) {
 }
 
 func TestSetTraitsRefuseNonErrorStatus(t *testing.T) {
+	t.Parallel()
 	e := emulator.New(emulator.Options{})
 	for _, st := range []int{200, 204, 302, 399, 600, -1} {
 		for name, f := range map[string]func(){
@@ -262,6 +266,7 @@ func TestSetTraitsRefuseNonErrorStatus(t *testing.T) {
 }
 
 func TestAnswerAppliedSetsWith(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -351,6 +356,7 @@ func keys(m map[string]any) []string {
 }
 
 func TestAnswerAppliedThenFailSets(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -381,6 +387,7 @@ func TestAnswerAppliedThenFailSets(t *testing.T) {
 }
 
 func TestAnswerAppliedSetsWithConcurrent(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -428,6 +435,7 @@ func TestAnswerAppliedSetsWithConcurrent(t *testing.T) {
 }
 
 func TestTraitsSurviveOtherSetters(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p1, p2 := a.e.AddProject("one"), a.e.AddProject("two")
 	b1 := a.e.AddBatch(p1, "b1")

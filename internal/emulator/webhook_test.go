@@ -32,6 +32,7 @@ func (a *api) workflow(id string) workflowDoc {
 }
 
 func TestSetupByBatchAndByWorkflow(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b1, b2 := a.e.AddBatch(p, "b1"), a.e.AddBatch(p, "b2")
@@ -80,6 +81,7 @@ func TestSetupByBatchAndByWorkflow(t *testing.T) {
 }
 
 func TestSharedWorkflow(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b1 := a.e.AddBatch(p, "b1")
@@ -102,6 +104,7 @@ func TestSharedWorkflow(t *testing.T) {
 }
 
 func TestSetupValidation(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -152,6 +155,7 @@ func TestSetupValidation(t *testing.T) {
 }
 
 func TestHeaderNullAndURLNullClear(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -180,6 +184,7 @@ func TestHeaderNullAndURLNullClear(t *testing.T) {
 }
 
 func TestLastCallAndLastErrorSurviveResetup(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	b := a.e.AddBatch(p, "b")
@@ -216,6 +221,7 @@ func TestLastCallAndLastErrorSurviveResetup(t *testing.T) {
 }
 
 func TestNotFoundAndForbidden(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, emulator.Options{})
 	p := a.e.AddProject("p")
 	other := a.e.AddProject("other")

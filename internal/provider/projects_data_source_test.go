@@ -313,25 +313,11 @@ func TestAccProjectsDataSource_planTimeErrors(t *testing.T) {
 		{"search tab", `search = "a\tb"`, `search = "a\tb": contains a tab`},
 		{"search empty", `search = ""`, `search = "": must not be empty`},
 	}
+	var plans []planErrorCase
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			env := newTestEnv(t, 0)
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      env.provider() + "data \"isahitlab_projects\" \"x\" {\n  " + tc.body + "\n}\n",
-					PlanOnly:    true,
-					ExpectError: wrapped(tc.want),
-				}},
-				CheckDestroy: func(*terraform.State) error {
-					if n := env.emu.TotalCalls(); n != 0 {
-						return fmt.Errorf("bad input reached the API: %d calls", n)
-					}
-					return nil
-				},
-			})
-		})
+		plans = append(plans, planErrorCase{name: tc.name, config: "data \"isahitlab_projects\" \"NAME\" {\n  " + tc.body + "\n}\n", want: tc.want})
 	}
+	runPlanErrors(t, plans, true)
 }
 
 // Filter values known only at apply are checked then, before any API call:

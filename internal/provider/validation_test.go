@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -405,75 +407,259 @@ func TestValidator_longValueCut(t *testing.T) {
 	}
 }
 
-// planErrorCase is a configuration refused at plan time.
+// planErrorCase is an argument refused at plan time. Its config declares
+// one resource or data source labelled "NAME" (runPlanErrors gives it a name
+// of its own); "PROJECT" stands for the emulator's project.
 type planErrorCase struct {
 	name string
 	// provider holds extra provider arguments; the first one's name is left
-	// out of the default arguments.
+	// out of the default arguments. A case with provider, drop or env gets a
+	// provider configuration of its own (an alias), which its resource uses
+	// and its error names.
 	provider string
 	drop     []string // default provider arguments to leave out
 	config   string
-	vars     config.Variables
-	env      map[string]string // environment variables (not with parallel)
-	want     string            // the error, as wrapped() matches it
+	// vars are declared sensitive, so that Terraform's own output never
+	// shows them either; config and provider refer to them as var.<key>.
+	vars config.Variables
+	env  map[string]string // environment variables (not with parallel)
+	// configure: the error comes from ConfigureProvider, not from a schema
+	// or config validator. (A case planned at the wrong stage fails: its
+	// error never shows.)
+	configure bool
+	want      string // the error, as wrapped() matches it
 	// secret must appear nowhere in Terraform's output.
 	secret string
 }
 
-// runPlanErrors plans each case and checks it fails with the error, before
-// any API call: the emulator must have received no request at all once the
-// test case is over. (Not in CheckDestroy: terraform-plugin-testing calls it
-// only when the state holds resources, and a refused plan creates none.)
+// Where Terraform refuses a case decides which cases share a plan: every
+// ValidateProviderConfig, ValidateResourceConfig and ValidateDataResourceConfig
+// error of the validate walk is reported at once, but the plan walk, where
+// ConfigureProvider runs and values from variables (unknown to the validate
+// walk) are checked, is reached only when the whole configuration validates.
+const (
+	stageValidate = "validate"
+	stagePlan     = "plan"
+)
+
+func (tc planErrorCase) stage() string {
+	if len(tc.vars) > 0 || len(tc.env) > 0 || tc.configure {
+		return stagePlan
+	}
+	return stageValidate
+}
+
+// ownProvider reports whether the case configures a provider of its own.
+func (tc planErrorCase) ownProvider() bool {
+	return tc.provider != "" || len(tc.drop) > 0 || len(tc.env) > 0
+}
+
+// planErrorGroup is cases planned together, in one configuration.
+type planErrorGroup struct {
+	stage string
+	env   map[string]string
+	cases []int // indexes of the cases
+}
+
+// groupPlanErrors puts cases of one stage in one group, except that the
+// environment is the process's (the in-process provider reads it): cases
+// setting one variable to different values need plans of their own, and
+// cases setting none never share a plan with those that do.
+func groupPlanErrors(cases []planErrorCase) []*planErrorGroup {
+	var groups []*planErrorGroup
+	fits := func(g *planErrorGroup, tc planErrorCase) bool {
+		if g.stage != tc.stage() || (len(g.env) > 0) != (len(tc.env) > 0) {
+			return false
+		}
+		for k, v := range tc.env {
+			if have, ok := g.env[k]; ok && have != v {
+				return false
+			}
+		}
+		return true
+	}
+	for i, tc := range cases {
+		var g *planErrorGroup
+		for _, have := range groups {
+			if fits(have, tc) {
+				g = have
+				break
+			}
+		}
+		if g == nil {
+			g = &planErrorGroup{stage: tc.stage(), env: map[string]string{}}
+			groups = append(groups, g)
+		}
+		maps.Copy(g.env, tc.env)
+		g.cases = append(g.cases, i)
+	}
+	return groups
+}
+
+var caseBlock = regexp.MustCompile(`(resource|data) "(\w+)" "NAME"`)
+
+// configuration is the group's configuration, its variables, and the
+// address each case's error must name.
+func (g *planErrorGroup) configuration(t *testing.T, env *testEnv, cases []planErrorCase) (string, config.Variables, map[int]string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(env.provider())
+	vars := config.Variables{}
+	addrs := map[int]string{}
+	for _, i := range g.cases {
+		tc := cases[i]
+		label := fmt.Sprintf("case_%d", i+1)
+		body, extra := strings.ReplaceAll(tc.config, "PROJECT", env.project), tc.provider
+		for k, v := range tc.vars {
+			name := k + "_" + label
+			fmt.Fprintf(&b, "variable %q {\n  type      = string\n  sensitive = true\n}\n", name)
+			ref := regexp.MustCompile(`\bvar\.` + regexp.QuoteMeta(k) + `\b`)
+			body, extra = ref.ReplaceAllString(body, "var."+name), ref.ReplaceAllString(extra, "var."+name)
+			vars[name] = v
+		}
+		m := caseBlock.FindStringSubmatch(body)
+		if m == nil || strings.Count(body, `"NAME"`) != 1 {
+			t.Fatalf("case %q: the config must declare one resource or data source labelled \"NAME\"", tc.name)
+		}
+		switch {
+		case tc.ownProvider():
+			drop := tc.drop
+			if tc.provider != "" {
+				drop = append(slices.Clone(drop), strings.Fields(tc.provider)[0])
+			}
+			b.WriteString(env.providerWith(fmt.Sprintf("alias = %q\n  %s", label, extra), drop...))
+			body = strings.Replace(body, `"NAME" {`, `"NAME" {`+"\n  provider = isahitlab."+label+"\n", 1)
+			addrs[i] = "provider.isahitlab." + label
+		case m[1] == "data":
+			addrs[i] = "data." + m[2] + "." + label
+		default:
+			addrs[i] = m[2] + "." + label
+		}
+		b.WriteString(strings.ReplaceAll(body, `"NAME"`, strconv.Quote(label)) + "\n")
+	}
+	return b.String(), vars, addrs
+}
+
+var (
+	diagStart    = regexp.MustCompile(`^(Error|Warning): `)
+	diagWith     = regexp.MustCompile(`^with (.+),$`)
+	providerAddr = regexp.MustCompile(`^provider\["[^"]*/([^"/]+)"\]`)
+)
+
+// errorsByAddress splits Terraform's output (without color) into its error
+// diagnostics, keyed by the address each names on its "with" line ("" when
+// none). A provider configuration's address is written provider.<name>.<alias>,
+// whatever registry host and namespace the CLI gave it.
+func errorsByAddress(out string) map[string][]string {
+	errs := map[string][]string{}
+	var block []string
+	isError := false
+	flush := func() {
+		if isError {
+			addr := ""
+			for _, line := range block {
+				if m := diagWith.FindStringSubmatch(line); m != nil {
+					addr = providerAddr.ReplaceAllString(m[1], "provider.$1")
+					break
+				}
+			}
+			errs[addr] = append(errs[addr], strings.Join(block, "\n"))
+		}
+		block, isError = nil, false
+	}
+	for line := range strings.SplitSeq(out, "\n") {
+		line = strings.TrimSpace(strings.TrimLeft(line, "╷│╵ "))
+		if m := diagStart.FindStringSubmatch(line); m != nil {
+			flush()
+			isError = m[1] == "Error"
+		}
+		block = append(block, line)
+	}
+	flush()
+	return errs
+}
+
+// runPlanErrors plans the cases in as few configurations as Terraform allows
+// (see groupPlanErrors), each case's argument on a resource, data source or
+// provider configuration of its own, and checks that each of these gets its
+// case's error, that nothing else fails, and that no secret shows. The
+// emulator must have received no request at all once a plan is over.
+//
+// In-process, every provider configuration of a plan is served by one
+// provider server: one alias's failed ConfigureProvider can leave another
+// unconfigured (Terraform) or configured with its credentials (OpenTofu).
+// A group therefore holds nothing that would read: each case fails before.
 func runPlanErrors(t *testing.T, cases []planErrorCase, parallel bool) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
+	for _, g := range groupPlanErrors(cases) {
+		t.Run(g.stage, func(t *testing.T) {
+			for k, v := range g.env {
 				t.Setenv(k, v)
 			}
 			env := newTestEnv(t, 0)
-			drop := tc.drop
-			if tc.provider != "" {
-				drop = append(drop, strings.Fields(tc.provider)[0])
-			}
-			want := wrapped(tc.want)
-			step := resource.TestStep{
-				Config:          env.providerWith(tc.provider, drop...) + strings.ReplaceAll(tc.config, "PROJECT", env.project),
-				ConfigVariables: tc.vars,
-				PlanOnly:        true,
-			}
-			var seen atomic.Bool
-			tcase := resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories}
-			if tc.secret == "" {
-				step.ExpectError = want
-			} else {
-				// ExpectError cannot say what must not be there: check the
-				// whole output here instead.
-				tcase.ErrorCheck = func(err error) error {
-					out := err.Error()
-					if strings.Contains(out, tc.secret) {
-						return fmt.Errorf("Terraform's output shows the secret value: %s", strings.ReplaceAll(out, tc.secret, "<SECRET>"))
-					}
-					if !want.MatchString(out) {
-						return fmt.Errorf("want an error matching %s, got: %w", want, err)
-					}
-					seen.Store(true)
+			cfg, vars, addrs := g.configuration(t, env, cases)
+			var out string
+			tcase := resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				// ExpectError takes one pattern: keep the whole output instead.
+				ErrorCheck: func(err error) error {
+					out = err.Error()
 					return nil
-				}
+				},
+				Steps: []resource.TestStep{{Config: cfg, ConfigVariables: vars, PlanOnly: true}},
 			}
-			tcase.Steps = []resource.TestStep{step}
 			if parallel {
 				resource.ParallelTest(t, tcase)
 			} else {
 				resource.UnitTest(t, tcase)
 			}
-			if tc.secret != "" && !seen.Load() {
-				t.Fatalf("plan did not fail with %s", want)
-			}
 			// resource.Test has returned (after t.Parallel's wait, for a
-			// parallel case): every Terraform command of the case has run.
+			// parallel group): every Terraform command of the plan has run.
 			if n := env.emu.TotalCalls(); n != 0 {
-				t.Fatalf("bad input reached the API: %d calls %v", n, env.emu.Calls())
+				t.Errorf("bad input reached the API: %d calls %v", n, env.emu.Calls())
+			}
+			// No message may show a secret, even when a case fails.
+			shown := func(text string) string {
+				for _, i := range g.cases {
+					if sec := cases[i].secret; sec != "" {
+						text = strings.ReplaceAll(text, sec, "<SECRET>")
+					}
+				}
+				return text
+			}
+			if out == "" {
+				t.Fatalf("the plan did not fail; configuration:\n%s", cfg)
+			}
+			errs := errorsByAddress(out)
+			expected := map[string]bool{}
+			passed := true
+			for _, i := range g.cases {
+				tc, addr := cases[i], addrs[i]
+				expected[addr] = true
+				passed = t.Run(tc.name, func(t *testing.T) {
+					want := wrapped(tc.want)
+					if own := strings.Join(errs[addr], "\n"); !want.MatchString(own) {
+						var elsewhere []string
+						for other, blocks := range errs {
+							if other != addr && want.MatchString(strings.Join(blocks, "\n")) {
+								elsewhere = append(elsewhere, other)
+							}
+						}
+						t.Errorf("%s has no error matching %s (found on: %v); its errors:\n%s", addr, want, elsewhere, shown(own))
+					}
+					if tc.secret != "" && strings.Contains(out, tc.secret) {
+						t.Errorf("Terraform's output shows the secret value")
+					}
+				}) && passed
+			}
+			for addr, blocks := range errs {
+				if !expected[addr] {
+					passed = false
+					t.Errorf("an error no case expects, on %q:\n%s", addr, shown(strings.Join(blocks, "\n\n")))
+				}
+			}
+			if !passed {
+				t.Logf("the plan's output:\n%s", shown(out))
 			}
 		})
 	}
@@ -485,14 +671,10 @@ const (
 	validWorkflow = "6650c1f2a9b4000000000003"
 )
 
-// webhookRes is an isahitlab_webhook resource with body.
+// webhookRes is an isahitlab_webhook resource with body, for planErrorCase.
 func webhookRes(body string) string {
-	return fmt.Sprintf("resource \"isahitlab_webhook\" \"test\" {\n  project_id = %q\n%s\n}\n", validProject, body)
+	return fmt.Sprintf("resource \"isahitlab_webhook\" \"NAME\" {\n  project_id = %q\n%s\n}\n", validProject, body)
 }
-
-// sensitiveVar declares variable "secret", sensitive, so that Terraform's
-// own output never shows it either.
-const sensitiveVar = "variable \"secret\" {\n  type      = string\n  sensitive = true\n}\n"
 
 // Bad input is refused at plan time, naming the argument and the value, and
 // before any API call. docs/guides/ carries the same table for users.
@@ -508,10 +690,10 @@ func TestAccValidation_planTimeErrors(t *testing.T) {
 	webhook := webhookRes
 	okURL := `url = "https://h.example.com/"`
 	batches := func(body string) string {
-		return fmt.Sprintf("data \"isahitlab_batches\" \"x\" {\n  project_id = %q\n%s\n}\n", p, body)
+		return fmt.Sprintf("data \"isahitlab_batches\" \"NAME\" {\n  project_id = %q\n%s\n}\n", p, body)
 	}
 	webhookDS := func(body string) string {
-		return fmt.Sprintf("data \"isahitlab_webhook\" \"x\" {\n  project_id = %q\n%s\n}\n", p, body)
+		return fmt.Sprintf("data \"isahitlab_webhook\" \"NAME\" {\n  project_id = %q\n%s\n}\n", p, body)
 	}
 	cases := []planErrorCase{
 		// The resource's arguments the current validators cover; the strict
@@ -524,11 +706,11 @@ func TestAccValidation_planTimeErrors(t *testing.T) {
 		{name: "url relative", config: webhook(`url = "hooks.example.com/hook"`),
 			want: `url = "hooks.example.com/hook": must be an absolute http:// or https:// URL`},
 		{name: "url empty", config: webhook(`url = ""`), want: `url = "": must not be empty`},
-		{name: "project id not hex", config: `resource "isahitlab_webhook" "test" {
+		{name: "project id not hex", config: `resource "isahitlab_webhook" "NAME" {
   project_id = "my-project"
   url        = "https://hooks.example.com/"
 }`, want: `project_id = "my-project": must be a 24-character lowercase hexadecimal Isahit Lab id`},
-		{name: "project id upper case", config: `resource "isahitlab_webhook" "test" {
+		{name: "project id upper case", config: `resource "isahitlab_webhook" "NAME" {
   project_id = "6650C1F2A9B4000000000001"
   url        = "https://hooks.example.com/"
 }`, want: `project_id = "6650C1F2A9B4000000000001": must be a 24-character`},
@@ -593,19 +775,19 @@ func TestAccValidation_planTimeErrors(t *testing.T) {
 			want: `access_id = "acc-id\n": contains a line feed at byte 7 of 7; control characters are not allowed (a value read with file() keeps its final newline: wrap it in trimspace())`},
 		{name: "secret_key empty", provider: `secret_key = ""`, config: webhook(okURL),
 			want: `secret_key = "": must not be empty`},
-		{name: "secret_key with newline", provider: `secret_key = var.secret`, config: sensitiveVar + webhook(okURL),
+		{name: "secret_key with newline", provider: `secret_key = var.secret`, config: webhook(okURL),
 			vars:   config.Variables{"secret": config.StringVariable("sk-Pl4n-S3cret\n")},
 			secret: "sk-Pl4n-S3cret",
 			want:   `secret_key (sensitive, not shown): contains a line feed at byte 15 of 15; control characters are not allowed`},
-		{name: "secret_key with NUL", provider: `secret_key = var.secret`, config: sensitiveVar + webhook(okURL),
+		{name: "secret_key with NUL", provider: `secret_key = var.secret`, config: webhook(okURL),
 			vars:   config.Variables{"secret": config.StringVariable("sk-Pl4n\x00S3cret")},
 			secret: "S3cret",
 			want:   `secret_key (sensitive, not shown): contains a NUL byte at byte 8 of 14`},
-		{name: "missing credentials", drop: []string{"access_id", "secret_key"}, config: webhook(okURL),
+		{name: "missing credentials", drop: []string{"access_id", "secret_key"}, config: webhook(okURL), configure: true,
 			want: `access_id (or the ISAHIT_LAB_API_ACCESS_ID environment variable) and secret_key (or the ISAHIT_LAB_API_SECRET_KEY environment variable)`},
 
 		// Data source isahitlab_batches.
-		{name: "batches project id", config: fmt.Sprintf(`data "isahitlab_batches" "x" { project_id = %q }`, "0000"),
+		{name: "batches project id", config: fmt.Sprintf(`data "isahitlab_batches" "NAME" { project_id = %q }`, "0000"),
 			want: `project_id = "0000": must be a 24-character`},
 		{name: "batches empty statuses", config: batches(`statuses = []`),
 			want: `statuses list must contain at least 1 elements, got: 0`},
@@ -629,7 +811,7 @@ func TestAccValidation_planTimeErrors(t *testing.T) {
 			want: `workflow_id = "WF": must be a 24-character`},
 		{name: "webhook data source bad batch", config: webhookDS(`batch_id = ""`),
 			want: `batch_id = "": must be a 24-character`},
-		{name: "webhook data source bad project", config: `data "isahitlab_webhook" "x" {
+		{name: "webhook data source bad project", config: `data "isahitlab_webhook" "NAME" {
   project_id = "6650c1f2a9b400000000000G"
   batch_id   = "6650c1f2a9b4000000000002"
 }`, want: `project_id = "6650c1f2a9b400000000000G": must be a 24-character`},
@@ -646,7 +828,7 @@ func TestAccValidation_planTimeErrors(t *testing.T) {
 func TestAccValidation_webhookResource(t *testing.T) {
 	okURL := `url = "https://h.example.com/"`
 	secretHeader := func(attr string) string {
-		return sensitiveVar + webhookRes(okURL+"\n"+attr+" = var.secret")
+		return webhookRes(okURL + "\n" + attr + " = var.secret")
 	}
 	cases := []planErrorCase{
 		{name: "url with credentials", config: webhookRes(`url = "https://bob:s3cret@hooks.example.com/hook"`),
@@ -712,7 +894,7 @@ func TestAccValidation_webhookResource(t *testing.T) {
 // with errors naming the variable; the secret key's value is never shown.
 // Not parallel: it sets the process environment the provider reads.
 func TestAccValidation_environment(t *testing.T) {
-	ds := "data \"isahitlab_batches\" \"x\" {\n  project_id = \"PROJECT\"\n}\n"
+	ds := "data \"isahitlab_batches\" \"NAME\" {\n  project_id = \"PROJECT\"\n}\n"
 	cases := []planErrorCase{
 		{name: "endpoint not a url", drop: []string{"endpoint"}, config: ds,
 			env:  map[string]string{envEndpoint: "localhost:8080"},

@@ -168,6 +168,7 @@ func leaks(out string, headers []string) []string {
 }
 
 func TestPropertyNoPlantedFormLeft(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(19, 4))
 	iterations := 3000
 	if testing.Short() {
@@ -230,6 +231,7 @@ func TestPropertyNoPlantedFormLeft(t *testing.T) {
 }
 
 func TestCleanUnchangedWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	ss := Secrets{NewSet("Bearer s3cret-token/+=", "another-one")}
 	for _, text := range []string{
 		"", "Unauthorized", `{"error":"bad \"token\"","path":"\/hook","pct":"%41%2F","amp":"&quot;&#47;"}`,
@@ -248,6 +250,7 @@ func TestCleanUnchangedWithoutSecrets(t *testing.T) {
 }
 
 func TestCleanMasksEachForm(t *testing.T) {
+	t.Parallel()
 	const h = `Bearer ab/c+d"e\f g`
 	ss := Secrets{NewSet(h)}
 	for _, f := range forms(h) {
@@ -272,6 +275,7 @@ func TestCleanMasksEachForm(t *testing.T) {
 // Short secrets are never replaced piecemeal: a text that holds one, in
 // any form, is withheld whole; one that does not is left as it is.
 func TestShortSecretsWithhold(t *testing.T) {
+	t.Parallel()
 	ss := Secrets{NewSet("ab", "Bearer q#"), NewSet("long-enough")}
 	for text, want := range map[string]bool{
 		"nothing here":            false,
@@ -298,6 +302,7 @@ func TestShortSecretsWithhold(t *testing.T) {
 // The 98-of-99-bytes case: a body repeating a long header far past the
 // cut keeps no part of it, in the kept bytes or at the cut.
 func TestCleanLongRepeatedHeader(t *testing.T) {
+	t.Parallel()
 	header := "Bearer " + strings.Repeat("Zq9/", 23) // 99 bytes
 	ss := Secrets{NewSet(header)}
 	for _, body := range []string{
@@ -321,6 +326,7 @@ func TestCleanLongRepeatedHeader(t *testing.T) {
 }
 
 func TestCleanCutsOnRunesAndKeepsNote(t *testing.T) {
+	t.Parallel()
 	ss := Secrets{NewSet("secret-value")}
 	text := strings.Repeat("é", 3000)
 	out := ss.Clean(text, 101)
@@ -343,6 +349,7 @@ func TestCleanCutsOnRunesAndKeepsNote(t *testing.T) {
 }
 
 func TestLiteralForms(t *testing.T) {
+	t.Parallel()
 	got := LiteralForms(`Bearer a/b "c"`, "xy")
 	want := []string{`Bearer a/b "c"`, `a/b "c"`, `Bearer+a%2Fb+%22c%22`, `Bearer a\/b \"c\"`, `a\/b \"c\"`}
 	for _, w := range want {

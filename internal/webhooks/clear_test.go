@@ -17,6 +17,7 @@ func ownedByMe(url string) bool { return url == mine }
 // Clear removes the owned url (once per workflow, by workflow id), leaves
 // foreign ones (Foreign, ForeignBatches) and workflows without a webhook.
 func TestClearProjectLeavesForeignWebhooks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 4, 1) // s0 shares b0's workflow
 	e.set(t, Want{URL: mine, Header: ptr("tok")})
 	e.emu.SetWebhook(e.wf(e.batches[1]), theirs, nil)
@@ -57,6 +58,7 @@ func TestClearProjectLeavesForeignWebhooks(t *testing.T) {
 // a batch deleted meanwhile would answer 404 while its workflow still holds
 // the webhook. A foreign url on a workflow target names the workflow.
 func TestClearTargets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 0)
 	e.set(t, Want{URL: mine})
 	e.emu.ResetCalls()
@@ -91,6 +93,7 @@ func TestClearTargets(t *testing.T) {
 // to setup-webhook. A target that is merely not listed, or forbidden, is an
 // error.
 func TestClearGoneTargets(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		target func(e *env) Target
@@ -153,6 +156,7 @@ func TestClearGoneTargets(t *testing.T) {
 // Failures are named in Err(): the first five batches, sorted, and how many
 // more, wrapping the first error; the others are cleared.
 func TestClearFailuresNameBatchesAndCount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 9, 0)
 	e.set(t, Want{URL: mine})
 	for _, b := range e.batches[1:8] {
@@ -177,6 +181,7 @@ func TestClearFailuresNameBatchesAndCount(t *testing.T) {
 
 // A 5xx on the clear call is a failure, named by its batches.
 func TestClearServerError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 1) // s0 shares b0's workflow
 	e.set(t, Want{URL: mine})
 	bad := e.wf(e.batches[0])

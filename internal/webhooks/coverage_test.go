@@ -14,6 +14,7 @@ import (
 // setup-webhook (which would answer 400), not out of step, no error; B1 is
 // read only for the batches whose list document carries no workflow.
 func TestCoverageBatchesWithoutWorkflow(t *testing.T) {
+	t.Parallel()
 	for _, omit := range []bool{false, true} {
 		t.Run(fmt.Sprintf("list omits workflow %v", omit), func(t *testing.T) {
 			e := newEnv(t, 3, 1)
@@ -61,6 +62,7 @@ func TestCoverageBatchesWithoutWorkflow(t *testing.T) {
 // With list documents that omit the workflow, each batch is read (B1), and
 // a workflow shared by several batches is still set once.
 func TestCoverageReadsBatchesWhenListOmitsWorkflow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 2)
 	e.emu.SetListOmitsWorkflow(true)
 	e.emu.ResetCalls()
@@ -84,6 +86,7 @@ func TestCoverageReadsBatchesWhenListOmitsWorkflow(t *testing.T) {
 // A 403 on one batch's B1 lands it in Unreadable: out of step, named in
 // Err(), but the operation goes on for the other batches.
 func TestCoverageUnreadableBatch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 4, 0)
 	e.emu.SetListOmitsWorkflow(true)
 	bad := e.batches[2]
@@ -125,6 +128,7 @@ func TestCoverageUnreadableBatch(t *testing.T) {
 // A batch deleted between the list and its B1 (404) is dropped: not
 // covered, not unreadable, no error.
 func TestCoverageDropsBatchDeletedAfterList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	e.emu.SetListOmitsWorkflow(true)
 	gone := e.batches[1]
@@ -144,6 +148,7 @@ func TestCoverageDropsBatchDeletedAfterList(t *testing.T) {
 
 // The project's batch list is walked across pages.
 func TestCoverageWalksEveryPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 7, 0)
 	e.emu.SetPageCap(2)
 	e.emu.ResetCalls()

@@ -13,6 +13,7 @@ import (
 // project's workflows in reach: set, clear and list skip every document that
 // names another project, and say which.
 func TestProjectWalkSkipsAnotherProjectsBatches(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 0)
 	other := e.emu.AddProject("other")
 	theirBatch := e.emu.AddBatch(other, "theirs")
@@ -53,6 +54,7 @@ func TestProjectWalkSkipsAnotherProjectsBatches(t *testing.T) {
 // contradicting itself: an error, never "gone"; destroy must not report
 // success while the webhook stays.
 func TestListedBatchAnswering404IsAnError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	e.set(t, Want{URL: mine, HeaderKnown: true})
 	e.emu.SetListOmitsWorkflow(true)
@@ -86,6 +88,7 @@ func TestListedBatchAnswering404IsAnError(t *testing.T) {
 // refused (403) counts as sent: the server may hold it, so Create keeps the
 // resource and destroy can clear it.
 func TestSetMaybeAppliedThenRefusedCountsAsSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1, 0)
 	wf := e.wf(e.batches[0])
 	e.emu.AnswerAppliedSetsWith(wf, http.StatusBadGateway, 1)
@@ -112,6 +115,7 @@ func TestSetMaybeAppliedThenRefusedCountsAsSent(t *testing.T) {
 // KeepHeaderOf keeps a header only where it came with an accepted url;
 // another receiver's header is never sent to our url.
 func TestKeepHeaderOnlyWithOwnedURL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	const next = "https://next.example/h"
 	e.emu.SetWebhook(e.wf(e.batches[0]), mine, ptr("our-secret"))
@@ -136,6 +140,7 @@ func TestKeepHeaderOnlyWithOwnedURL(t *testing.T) {
 // SetWorkflows and ClearWorkflows touch exactly the workflows given, with
 // no walk of the project; a failure is still named by batch.
 func TestSetAndClearGivenWorkflows(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	ctx := context.Background()
 	w0, w2 := e.wf(e.batches[0]), e.wf(e.batches[2])
@@ -176,6 +181,7 @@ func TestSetAndClearGivenWorkflows(t *testing.T) {
 // hold the webhook already: the check an update makes when no refresh of
 // its own command says which workflows are in step.
 func TestSetSkipHeldWritesOnlyWhatDiffers(t *testing.T) {
+	t.Parallel()
 	for _, adopted := range []bool{false, true} {
 		t.Run(fmt.Sprintf("adopted=%v", adopted), func(t *testing.T) {
 			e := newEnv(t, 4, 0)

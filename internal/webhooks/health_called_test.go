@@ -12,6 +12,7 @@ import (
 // current one, which is never_called until delivered to, whatever that old
 // call's status. Dates that cannot be compared leave the rule of lastCall.
 func TestHealthClassifyCalledBeforeSet(t *testing.T) {
+	t.Parallel()
 	const (
 		before = "2025-01-02T03:04:05.678Z"
 		at     = "2025-01-02T03:04:05.679Z" // 1 ms later
@@ -55,6 +56,7 @@ func TestHealthClassifyCalledBeforeSet(t *testing.T) {
 // never_called, not ok, until the next delivery shows it failing; replaced
 // again by a working one, never_called, then ok once delivered to.
 func TestHealthURLChangedAfterLastCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1, 0)
 	b := e.batches[0]
 	wf := e.wf(b)

@@ -24,6 +24,7 @@ func keepsPart(text, secret string) string {
 // the text shrank enough to bring 98 of its 99 bytes into the kept KiB)
 // keeps no part of it, raw or escaped.
 func TestHealthLongRepeatedHeaderLeavesNoPart(t *testing.T) {
+	t.Parallel()
 	c := newClient(t, "http://127.0.0.1:1")                  // never called: it has learned no header
 	header := "Bearer " + strings.Repeat("k9/Q+", 18) + "xy" // 99 bytes
 	cred := strings.TrimPrefix(header, "Bearer ")
@@ -51,6 +52,7 @@ func TestHealthLongRepeatedHeaderLeavesNoPart(t *testing.T) {
 // Through the client: a receiver's answer read back by Health is redacted
 // in every form before it is cut.
 func TestHealthRedactsEscapedEcho(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1, 0)
 	const header = "Bearer tok/en+42=="
 	echo := `{"a":"Bearer tok\/en+42==","b":"\u0074\u006f\u006b\u002f\u0065\u006e\u002b\u0034\u0032\u003d\u003d",` +

@@ -81,6 +81,7 @@ func ids(whs []WorkflowHealth) []string {
 
 // The rule of classify, case by case, from what a workflow document holds.
 func TestHealthClassify(t *testing.T) {
+	t.Parallel()
 	call := func(code int) *client.Call {
 		return &client.Call{StatusCode: code, Message: "m", Date: "2025-01-02T03:04:05.678Z"}
 	}
@@ -113,6 +114,7 @@ func TestHealthClassify(t *testing.T) {
 // list newest first and capped, each naming its batches; one list walk and
 // one read per workflow, whatever the batches sharing one.
 func TestHealthProjectStates(t *testing.T) {
+	t.Parallel()
 	for _, omit := range []bool{false, true} {
 		t.Run(fmt.Sprintf("list omits workflow %v", omit), func(t *testing.T) {
 			e := newEnv(t, 7, 2) // b0..b6; s0, s1 share b0's workflow
@@ -172,6 +174,7 @@ func TestHealthProjectStates(t *testing.T) {
 // Every, and batches named per workflow: the first few by id, with a count
 // of all; a workflow that cannot be read is unreadable, not an error.
 func TestHealthEveryWorkflowAndBatchNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 6) // s0..s5 share b0's workflow
 	b := e.batches
 	e.emu.SetWebhook(e.wf(b[0]), receiverAnswering(t, 500, ""), nil)
@@ -212,6 +215,7 @@ func TestHealthEveryWorkflowAndBatchNames(t *testing.T) {
 // The header's value never comes out: not whole, not its credentials, not
 // JSON-escaped, in the message or the body; the body is cut after that.
 func TestHealthRedactsHeaderAndCutsBody(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 0)
 	const header = `Bearer s3cr"et-token`
 	echo := fmt.Sprintf(`{"got":%q,"credentials":"s3cr\"et-token","raw":"s3cr"}`, header)
@@ -242,6 +246,7 @@ func TestHealthRedactsHeaderAndCutsBody(t *testing.T) {
 // A header too short to mask (set outside Terraform: the provider refuses
 // one) withholds a text that holds it, rather than garbling every text.
 func TestHealthWithholdsTextQuotingAShortHeader(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 0)
 	e.emu.SetWebhook(e.wf(e.batches[0]), receiverAnswering(t, 401, `{"token":"zq"}`), ptr("Bearer zq"))
 	e.deliver(t, e.batches[0])
@@ -265,6 +270,7 @@ func TestHealthWithholdsTextQuotingAShortHeader(t *testing.T) {
 // once; a batch without a workflow is listed, bad ones are errors naming
 // each batch.
 func TestHealthBatchIDs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 4, 1) // s0 shares b0's workflow
 	b := e.batches
 	nowf := e.addBatchWithoutWorkflow("nowf")
@@ -307,6 +313,7 @@ func TestHealthBatchIDs(t *testing.T) {
 
 // A workflow target: its webhook alone; a workflow that is gone is an error.
 func TestHealthWorkflowTarget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1, 0)
 	e.emu.SetWebhook(e.wf(e.batches[0]), receiverAnswering(t, 502, ""), nil)
 	e.deliver(t, e.batches[0])
@@ -323,6 +330,7 @@ func TestHealthWorkflowTarget(t *testing.T) {
 
 // newestFirst keeps the newest failures whatever the order they come in.
 func TestHealthNewestFirstKeepsNewest(t *testing.T) {
+	t.Parallel()
 	n := &newestFirst{limit: 3}
 	for _, i := range []int{5, 1, 9, 3, 7, 8, 2} {
 		n.offer(&WorkflowHealth{WorkflowID: fmt.Sprintf("w%d", i), LastCall: &client.Call{Date: fmt.Sprintf("2025-01-01T00:00:0%d.000Z", i)}})
@@ -344,6 +352,7 @@ func derefs(p []*WorkflowHealth) []WorkflowHealth {
 // A batch whose workflow cannot be found (its read answers 403) counts as
 // unreadable among the batches; the workflows read are counted as usual.
 func TestHealthUnreadableBatch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	e.emu.SetListOmitsWorkflow(true)
 	e.emu.SetWebhook(e.wf(e.batches[0]), "https://never.example/h", nil)
@@ -364,6 +373,7 @@ func TestHealthUnreadableBatch(t *testing.T) {
 // memory of header values is bounded): whole, its credentials alone, and
 // JSON-escaped, in messages and the body; a short credentials part is left.
 func TestHealthRedactsWhatTheClientForgot(t *testing.T) {
+	t.Parallel()
 	c := newClient(t, "http://127.0.0.1:1") // never called: it has learned no header
 	header := `Bearer to"ken-42`
 	w := &client.Webhook{

@@ -30,6 +30,7 @@ func (e *env) inspect(t *testing.T, tg Target, want *Want) InspectResult {
 // webhook is out of step (with all its batches); with HeaderKnown false the
 // header is not compared.
 func TestInspectWantDrift(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 5, 2) // s0, s1 share b0's workflow
 	h := "tok"
 	want := Want{URL: "https://x.example/h", Header: &h, HeaderKnown: true}
@@ -68,6 +69,7 @@ func TestInspectWantDrift(t *testing.T) {
 // With want nil (import), Inspect adopts the webhook the most batches hold,
 // counting batches (not workflows), and the rest is out of step.
 func TestInspectImportAdoptsMostHeldByBatches(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 4, 2) // b0's workflow has 3 batches: b0, s0, s1
 	a, b := "https://z-most.example/h", "https://a-fewer.example/h"
 	e.emu.SetWebhook(e.wf(e.batches[0]), a, ptr("tok-a"))
@@ -89,6 +91,7 @@ func TestInspectImportAdoptsMostHeldByBatches(t *testing.T) {
 
 // Import tells webhooks apart by header as well as url.
 func TestInspectImportComparesHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	u := "https://x.example/h"
 	e.emu.SetWebhook(e.wf(e.batches[0]), u, ptr("one"))
@@ -102,6 +105,7 @@ func TestInspectImportComparesHeaders(t *testing.T) {
 
 // Import with no webhook anywhere: nothing held, every batch out of step.
 func TestInspectImportNothingHeld(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 0)
 	res := e.inspect(t, Target{ProjectID: e.project}, nil)
 	if res.Held != nil || len(res.InStep) != 0 || len(res.OutOfStep()) != 2 {
@@ -112,6 +116,7 @@ func TestInspectImportNothingHeld(t *testing.T) {
 // Import counts "" and null as the same "no header" (as Want.Holds does),
 // so votes for one url are not split by how the server spells "none".
 func TestInspectImportEmptyAndNullHeaderAreOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	most, fewer := "https://z-most.example/h", "https://a-fewer.example/h"
 	e.emu.SetWebhook(e.wf(e.batches[0]), most, nil)
@@ -126,6 +131,7 @@ func TestInspectImportEmptyAndNullHeaderAreOne(t *testing.T) {
 // A single batch or workflow: Held is its workflow's webhook, with or
 // without want.
 func TestInspectHeldForOneTarget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 1)
 	u := "https://x.example/h"
 	e.emu.SetWebhook(e.wf(e.batches[0]), u, ptr("tok"))
@@ -153,6 +159,7 @@ func TestInspectHeldForOneTarget(t *testing.T) {
 // Gone and failed targets: a workflow target's 404 is ErrGone; a batch
 // deleted and no longer listed is ErrGone; a 403 is a failure, not gone.
 func TestInspectGoneAndFailures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	t.Run("workflow 404", func(t *testing.T) {
 		_, err := Inspect(context.Background(), e.c, Target{WorkflowID: "6650c1f2a9b4999999999999"}, nil, opts)
@@ -208,6 +215,7 @@ func TestInspectGoneAndFailures(t *testing.T) {
 // Cancellation: Inspect stops, returns the context's error, and the
 // workflows it never read count out of step.
 func TestInspectCancelled(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 6, 0)
 	want := Want{URL: "https://x.example/h"}
 	e.set(t, want)

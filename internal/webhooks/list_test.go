@@ -36,6 +36,7 @@ func names(refs []BatchRef) []string {
 // batch, with every batch behind it by name; each workflow read once;
 // workflows without a webhook and batches without a workflow left out.
 func TestListGroupsByWorkflow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 4, 2) // b0..b3, then s0, s1 sharing b0's workflow
 	e.addBatchWithoutWorkflow("no-workflow")
 	e.emu.SetWebhook(e.wf(e.batches[2]), "https://two.example/h", ptr("secret"))
@@ -67,6 +68,7 @@ func TestListGroupsByWorkflow(t *testing.T) {
 
 // List documents without their workflow: each batch is read (B1) to find it.
 func TestListReadsBatchesTheListLeavesOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	e.emu.SetListOmitsWorkflow(true)
 	e.emu.SetWebhook(e.wf(e.batches[1]), "https://one.example/h", nil)
@@ -82,6 +84,7 @@ func TestListReadsBatchesTheListLeavesOut(t *testing.T) {
 
 // A limit stops the reads once enough webhooks are found, keeping the order.
 func TestListLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 40, 0)
 	for _, b := range e.batches {
 		e.emu.SetWebhook(e.wf(b), "https://x.example/"+b, nil)
@@ -106,6 +109,7 @@ func TestListLimit(t *testing.T) {
 
 // A workflow that cannot be read is reported and left out; the others are listed.
 func TestListWorkflowUnreadable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	for _, b := range e.batches {
 		e.emu.SetWebhook(e.wf(b), "https://x.example/h", nil)
@@ -123,6 +127,7 @@ func TestListWorkflowUnreadable(t *testing.T) {
 // A project the API answers 404 for, or does not list, is an error, not an
 // empty list.
 func TestListUnknownProject(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1, 0)
 	const unknown = "6650c1f2a9b4c3d2e1f0ffff"
 	_, err := List(context.Background(), e.c, unknown, 0, opts)

@@ -16,6 +16,7 @@ import (
 // several batches gets one W2), by workflow id, and the server then holds
 // the webhook on every batch.
 func TestSetProjectSetsEachWorkflowOnce(t *testing.T) {
+	t.Parallel()
 	for _, omit := range []bool{false, true} {
 		t.Run(fmt.Sprintf("list omits workflow %v", omit), func(t *testing.T) {
 			e := newEnv(t, 5, 3) // 8 batches, 5 workflows
@@ -67,6 +68,7 @@ func TestSetProjectSetsEachWorkflowOnce(t *testing.T) {
 
 // A header-less want sends "header": null, and the server ends with no header.
 func TestSetWithoutHeaderSendsNull(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1, 0)
 	e.emu.SetWebhook(e.wf(e.batches[0]), "https://old.example/", ptr("old"))
 	res := e.set(t, Want{URL: "https://x.example/h"})
@@ -81,6 +83,7 @@ func TestSetWithoutHeaderSendsNull(t *testing.T) {
 // known skips workflows (no call for them) and counts them in step; a batch
 // created later on a new workflow is still set.
 func TestSetKnownSkipsWorkflows(t *testing.T) {
+	t.Parallel()
 	for _, omit := range []bool{false, true} {
 		t.Run(fmt.Sprintf("list omits workflow %v", omit), func(t *testing.T) {
 			e := newEnv(t, 4, 1)
@@ -115,6 +118,7 @@ func TestSetKnownSkipsWorkflows(t *testing.T) {
 // The setup answer proves what the server holds only when it carries a
 // stored webhook's updatedAt; otherwise each workflow is read back (W1).
 func TestSetVerifiesPerSetupAnswer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		mode     emulator.SetupAnswer
 		readBack bool
@@ -160,6 +164,7 @@ func TestSetVerifiesPerSetupAnswer(t *testing.T) {
 
 // A "before" answer whose header differs is no proof either.
 func TestSetBeforeAnswerWithOtherHeaderIsReadBack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1, 0)
 	e.emu.SetWebhook(e.wf(e.batches[0]), "https://x.example/h", ptr("old"))
 	e.setAnswer(t, emulator.SetupAnswerBefore)
@@ -177,6 +182,7 @@ func TestSetBeforeAnswerWithOtherHeaderIsReadBack(t *testing.T) {
 // header and a stored updatedAt) is taken as proof, as proves() documents:
 // if it held want before a set of want, it holds want after.
 func TestSetBeforeAnswerHoldingWantIsProof(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 0)
 	want := Want{URL: "https://x.example/h", Header: ptr("tok")}
 	e.set(t, want)
@@ -192,6 +198,7 @@ func TestSetBeforeAnswerHoldingWantIsProof(t *testing.T) {
 // Err() says so, whatever it answers; a proof-less answer (echo, empty,
 // before) must not hide it.
 func TestSetDetectsRewrittenURL(t *testing.T) {
+	t.Parallel()
 	for _, mode := range emulator.SetupAnswers {
 		t.Run(string(mode), func(t *testing.T) {
 			e := newEnv(t, 3, 1)
@@ -222,6 +229,7 @@ func TestSetDetectsRewrittenURL(t *testing.T) {
 
 // A server that drops the header holds another webhook than was sent too.
 func TestSetDetectsDroppedHeader(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2, 0)
 	e.setAnswer(t, emulator.SetupAnswerEcho)
 	e.srv.set(func(s *server) { s.dropHeader = true })
@@ -238,6 +246,7 @@ func TestSetDetectsDroppedHeader(t *testing.T) {
 // a batch target sets by batch id (W3), as the SDK does, and covers the
 // batch only (a batch sharing its workflow follows, on the server).
 func TestSetTargets(t *testing.T) {
+	t.Parallel()
 	t.Run("workflow", func(t *testing.T) {
 		e := newEnv(t, 2, 0)
 		wf := e.wf(e.batches[1])
@@ -276,6 +285,7 @@ func TestSetTargets(t *testing.T) {
 
 // Errors of a batch target.
 func TestSetBatchTargetErrors(t *testing.T) {
+	t.Parallel()
 	want := Want{URL: "https://x.example/h"}
 	t.Run("batch of another project", func(t *testing.T) {
 		e := newEnv(t, 1, 0)
@@ -338,6 +348,7 @@ func TestSetBatchTargetErrors(t *testing.T) {
 // Errors of a project target: a 404 is gone; a project the list leaves out,
 // or a 403, is not.
 func TestSetProjectTargetErrors(t *testing.T) {
+	t.Parallel()
 	want := Want{URL: "https://x.example/h"}
 	t.Run("404", func(t *testing.T) {
 		e := newEnv(t, 2, 0)
@@ -370,6 +381,7 @@ func TestSetProjectTargetErrors(t *testing.T) {
 // more; the batches that succeeded keep the webhook; Sent counts the calls
 // the server may have acted on (not those it refused with a 4xx).
 func TestSetFailuresNameBatchesAndCount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 9, 0)
 	for _, b := range e.batches[1:8] {
 		e.emu.Forbid(b) // its workflow too: W2 answers 403
@@ -402,6 +414,7 @@ func TestSetFailuresNameBatchesAndCount(t *testing.T) {
 // A url the server refuses (400) fails every workflow; nothing counts as
 // sent, since the server acted on none of the calls.
 func TestSetRefusedURLIsNotSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 0)
 	res, err := Set(context.Background(), e.c, Target{ProjectID: e.project}, Want{URL: "ftp://x.example/h"}, nil, opts)
 	if err != nil {
@@ -415,6 +428,7 @@ func TestSetRefusedURLIsNotSent(t *testing.T) {
 // A 5xx on setup-webhook is a failure of that workflow (after retries); the
 // others are set.
 func TestSetServerErrorIsFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3, 1)
 	bad := e.wf(e.batches[0]) // shared by batches 0 and 3
 	e.srv.set(func(s *server) { s.patch500[bad] = true })
@@ -432,6 +446,7 @@ func TestSetServerErrorIsFailure(t *testing.T) {
 
 // The pool is bounded: no more calls in flight than Options.Concurrency.
 func TestSetBoundedConcurrency(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 24, 0)
 	e.emu.SetFaults(emulator.Faults{Latency: 3 * time.Millisecond})
 	e.emu.ResetCalls()
@@ -448,6 +463,7 @@ func TestSetBoundedConcurrency(t *testing.T) {
 // claims nothing it did not do: every covered batch not listed out of step
 // holds the webhook on the server.
 func TestSetCancelledResultClaimsNothingUndone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 10, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 )
 
 func TestTargetKinds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		t       Target
 		project bool
@@ -32,6 +33,7 @@ func TestTargetKinds(t *testing.T) {
 }
 
 func TestWantHolds(t *testing.T) {
+	t.Parallel()
 	u := "https://x.example/h"
 	for _, tc := range []struct {
 		name string
@@ -56,6 +58,7 @@ func TestWantHolds(t *testing.T) {
 }
 
 func TestLaterOrdersTimestamps(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		a, b  string
 		later bool
@@ -79,6 +82,7 @@ func TestLaterOrdersTimestamps(t *testing.T) {
 }
 
 func TestFirstFew(t *testing.T) {
+	t.Parallel()
 	ids := []string{"g", "c", "a", "f", "b", "e", "d"}
 	if got := FirstFew(ids, 5); got != "[a b c d e] and 2 more" {
 		t.Fatalf("FirstFew = %q", got)
@@ -96,6 +100,7 @@ func TestFirstFew(t *testing.T) {
 // the workflows are read in; a nil webhook changes nothing; the result does
 // not alias the webhooks observed.
 func TestFactsObserve(t *testing.T) {
+	t.Parallel()
 	hooks := []*client.Webhook{
 		{URL: "u", UpdatedAt: "2024-12-17T15:00:00.000Z",
 			LastCall:  &client.Call{StatusCode: 500, Message: "old", Date: "2024-12-17T15:05:00.000Z"},
@@ -137,6 +142,7 @@ func TestFactsObserve(t *testing.T) {
 // End to end: deliveries recorded by the emulator on several workflows end
 // up as the facts Inspect reports.
 func TestFactsFromDeliveries(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	fail := map[string]int{}
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -195,6 +201,7 @@ func TestFactsFromDeliveries(t *testing.T) {
 
 // Each runs every index exactly once on at most workers goroutines.
 func TestEachRunsEveryIndexOnceBounded(t *testing.T) {
+	t.Parallel()
 	const n, workers = 200, 4
 	var seen [n]atomic.Int32
 	var inFlight, peak atomic.Int32
@@ -233,6 +240,7 @@ func TestEachRunsEveryIndexOnceBounded(t *testing.T) {
 // Cancellation stops Each handing out work; it waits for the work in hand
 // and returns the context's error.
 func TestEachStopsOnCancellation(t *testing.T) {
+	t.Parallel()
 	const workers = 3
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
