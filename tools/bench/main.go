@@ -451,7 +451,7 @@ func buildBinaries(ctx context.Context, root, dir string, cfg *config) error {
 	case cfg.cpuProfile != "":
 		// The provider with a CPU profiler (profprovider/main.go).
 		cfg.providerBin = filepath.Join(realDir, "terraform-provider-isahitlab")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", cfg.providerBin, "./internal/bench/profprovider")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", cfg.providerBin, "./tools/bench/profprovider")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("building profprovider: %v\n%s", err, out)
@@ -461,7 +461,7 @@ func buildBinaries(ctx context.Context, root, dir string, cfg *config) error {
 			return err
 		}
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(cfg.wrapperDir, "terraform-provider-isahitlab"), "./internal/bench/rsswrap")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(cfg.wrapperDir, "terraform-provider-isahitlab"), "./tools/bench/rsswrap")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building rsswrap: %v\n%s", err, out)
@@ -483,7 +483,7 @@ func parseSizes(s string) ([]int, error) {
 
 // commandLine is how to run this again.
 func commandLine() string {
-	parts := []string{"go", "run", "./internal/bench"}
+	parts := []string{"go", "run", "./tools/bench"}
 	for _, a := range os.Args[1:] {
 		if strings.ContainsAny(a, " '\"$\\") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

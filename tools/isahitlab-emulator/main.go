@@ -1,7 +1,7 @@
 // Command isahitlab-emulator serves the in-memory Isahit Lab API on a loopback address, for demos,
 // benchmarks and people trying the provider without an account.
 //
-//	go run ./internal/emulator/cmd/isahitlab-emulator -addr 127.0.0.1:8080 -batches 3
+//	go run ./tools/isahitlab-emulator -addr 127.0.0.1:8080 -batches 3
 //
 // It prints the endpoint (e.g. http://127.0.0.1:8080/) on stdout once listening and, with
 // -ready-file, atomically writes a JSON description of the seeded data:
