@@ -213,3 +213,21 @@ func TestSetSkipHeldWritesOnlyWhatDiffers(t *testing.T) {
 		})
 	}
 }
+
+// A url the server stores instead of the one sent is server text: the
+// error that quotes it passes the one redaction (here it embeds the header
+// sent, JSON-escaped, as a server echoing the request might).
+func TestRewrittenURLIsRedacted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 1, 0)
+	const header = "Bearer rewrite/secret+42"
+	e.srv.set(func(s *server) { s.rewriteURL = `https://rewritten.example/h?auth=Bearer rewrite\/secret+42` })
+	res, err := Set(context.Background(), e.c, Target{ProjectID: e.project}, Want{URL: mine, Header: ptr(header), HeaderKnown: true}, nil, opts)
+	if err != nil || len(res.Rewritten) != 1 {
+		t.Fatalf("set: %v, rewritten %v", err, res.Rewritten)
+	}
+	msg := res.Err().Error()
+	if !strings.Contains(msg, "rewritten.example") || strings.Contains(msg, "rewrite\\/secret") || strings.Contains(msg, "secret+42") {
+		t.Fatalf("the error quotes the header the server echoed: %s", msg)
+	}
+}

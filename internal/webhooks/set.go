@@ -147,7 +147,7 @@ func setCovered(ctx context.Context, c *client.Client, t Target, cov Coverage, w
 		} else if got == nil {
 			res.Rewritten[id] = ""
 		} else {
-			res.Rewritten[id] = got.URL
+			res.Rewritten[id] = c.Redact(got.URL) // server text, shown in the error
 		}
 		return nil
 	})
