@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -265,4 +267,76 @@ func TestCLI_updateWalksWithoutItsOwnRefresh(t *testing.T) {
 		t.Errorf("state says batch_count %v, out_of_step %v; the project has 2 batches now, both set", a["batch_count"], a["out_of_step"])
 	}
 	e.converged(t)
+}
+
+// The retry of a change that failed midway, in a command with its own
+// refresh, sets only the workflows the change did not reach (the refresh
+// confirms which still hold it), except in header_wo mode, where no
+// refresh can tell which value the reached ones hold: it sets them all. No
+// state file holds the write-only value.
+func TestCLI_retryInItsOwnCommandSetsWhatIsLeft(t *testing.T) {
+	for _, c := range []struct {
+		mode      string
+		header    func(v string) string
+		retrySets int
+	}{
+		{"header", func(v string) string { return fmt.Sprintf("header = %q", v) }, 1},
+		{"header_wo", func(v string) string { return fmt.Sprintf("header_wo = %q\n  header_wo_version = \"1\"", v) }, 3},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			e := newStaleEnv(t, 3)
+			const secret = "Bearer retry-secret-7f3a"
+			write := func(url string) {
+				t.Helper()
+				if err := e.ws.WriteConfig(fmt.Sprintf(`
+provider "isahitlab" {
+  endpoint   = %q
+  access_id  = "id"
+  secret_key = "key"
+}
+
+resource "isahitlab_webhook" "all" {
+  project_id = %q
+  url        = %q
+  %s
+}
+`, e.api, e.project, url, c.header(secret))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(staleURL)
+			e.run(t, "apply", "-auto-approve", "-no-color")
+
+			const changed = "https://hooks.example.com/ours-v2"
+			write(changed)
+			failing := mustBatch(t, e.emu, e.batches[1]).WorkflowID
+			e.emu.FailSets(failing, 403)
+			if _, err := e.ws.Run(context.Background(), "apply", "-auto-approve", "-no-color"); err == nil {
+				t.Fatal("the apply succeeded though a workflow refused its set")
+			}
+			if e.url(t, e.batches[0]) != changed || e.url(t, e.batches[1]) != staleURL {
+				t.Fatalf("after the failed apply: %q and %q", e.url(t, e.batches[0]), e.url(t, e.batches[1]))
+			}
+
+			e.emu.FailSets(failing, 0)
+			e.emu.ResetCalls()
+			e.run(t, "apply", "-auto-approve", "-no-color")
+			if got := e.emu.Calls()["W2"]; got != c.retrySets {
+				t.Errorf("the retry sent %d sets, want %d", got, c.retrySets)
+			}
+			for _, b := range e.batches {
+				if got := e.url(t, b); got != changed {
+					t.Errorf("batch %s holds %q after the retry", b, got)
+				}
+			}
+			e.converged(t)
+			if c.mode == "header_wo" {
+				for _, name := range []string{"terraform.tfstate", "terraform.tfstate.backup"} {
+					if b, err := os.ReadFile(filepath.Join(e.ws.Dir, name)); err == nil && stateHolds(string(b), secret) {
+						t.Errorf("%s holds the write-only header", name)
+					}
+				}
+			}
+		})
+	}
 }
