@@ -35,11 +35,12 @@ type staleEnv struct {
 	batches []string
 }
 
-func newStaleEnv(t *testing.T, n int) *staleEnv {
+// newStaleEnv is a project of 3 batches, each with its own workflow.
+func newStaleEnv(t *testing.T) *staleEnv {
 	t.Helper()
 	e := &staleEnv{ws: cliWorkspace(t), emu: emulator.New(emulator.Options{AccessID: "id", SecretKey: "key"})}
 	e.project = e.emu.AddProject("p")
-	for i := range n {
+	for i := range 3 {
 		e.batches = append(e.batches, e.emu.AddBatch(e.project, fmt.Sprintf("b%d", i)))
 	}
 	srv := httptest.NewServer(e.emu)
@@ -123,7 +124,7 @@ func (e *staleEnv) converged(t *testing.T) {
 // between the plan and its apply is left in place, with a warning.
 func TestCLI_destroyReadsBeforeClearing(t *testing.T) {
 	t.Run("saved plan applied later", func(t *testing.T) {
-		e := newStaleEnv(t, 3)
+		e := newStaleEnv(t)
 		e.run(t, "apply", "-auto-approve", "-no-color")
 		e.run(t, "plan", "-destroy", "-out=destroy.tfplan", "-no-color")
 		e.emu.SetWebhook(mustBatch(t, e.emu, e.batches[1]).WorkflowID, foreignURL, nil)
@@ -131,7 +132,7 @@ func TestCLI_destroyReadsBeforeClearing(t *testing.T) {
 		e.checkDestroyed(t, res.Stdout+res.Stderr)
 	})
 	t.Run("approval prompt left open", func(t *testing.T) {
-		e := newStaleEnv(t, 3)
+		e := newStaleEnv(t)
 		e.run(t, "apply", "-auto-approve", "-no-color")
 		var calls map[string]int
 		out := e.answerPrompt(t, func() {
@@ -222,7 +223,7 @@ func (e *staleEnv) answerPrompt(t *testing.T, meanwhile func(), args ...string) 
 // another project since is never written and a batch added since is set,
 // and the state it writes is what it did.
 func TestCLI_updateWalksWithoutItsOwnRefresh(t *testing.T) {
-	e := newStaleEnv(t, 3)
+	e := newStaleEnv(t)
 	e.run(t, "apply", "-auto-approve", "-no-color")
 	e.run(t, "apply", "-refresh-only", "-auto-approve", "-no-color") // a record in state, weeks old
 	other := e.emu.AddProject("other")
@@ -284,7 +285,7 @@ func TestCLI_retryInItsOwnCommandSetsWhatIsLeft(t *testing.T) {
 		{"header_wo", func(v string) string { return fmt.Sprintf("header_wo = %q\n  header_wo_version = \"1\"", v) }, 3},
 	} {
 		t.Run(c.mode, func(t *testing.T) {
-			e := newStaleEnv(t, 3)
+			e := newStaleEnv(t)
 			const secret = "Bearer retry-secret-7f3a"
 			write := func(url string) {
 				t.Helper()
