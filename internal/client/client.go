@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -30,6 +31,7 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultRetryWaitMin   = 200 * time.Millisecond
 	DefaultRetryWaitMax   = 30 * time.Second
+	DefaultMaxRetryAfter  = 30 * time.Second
 	DefaultMaxConcurrency = 8
 	DefaultPageSize       = 100
 	DefaultUserAgent      = "terraform-provider-isahitlab"
@@ -47,9 +49,21 @@ type Config struct {
 	RequestTimeout time.Duration // per attempt; 0 -> 30s
 	MaxRetries     int           // retries after the first attempt for idempotent calls; <0 -> 0
 	RetryWaitMin   time.Duration // first backoff; 0 -> 200ms
-	RetryWaitMax   time.Duration // backoff cap, and cap on a server's Retry-After; 0 -> 30s
-	MaxConcurrency int           // size of the client's connection pool / fan-out bound; 0 -> 8
-	HTTPClient     *http.Client  // optional (tests); default: own transport sized for MaxConcurrency
+	RetryWaitMax   time.Duration // backoff cap; 0 -> 30s
+	// MaxRetryAfter is the longest Retry-After the client waits out; 0 ->
+	// 30s. A longer one ends the call with an error: retrying sooner than
+	// the server asked would only be refused again. MaxRetryAfterName names
+	// the setting that raises it, for that error.
+	MaxRetryAfter     time.Duration
+	MaxRetryAfterName string
+	// RequestsPerSecond caps the pace, which then starts there (the quota
+	// the caller knows); 0: no cap, the pace is learned from 429 answers.
+	RequestsPerSecond float64
+	// PaceDir is where a learned pace is handed on to the next process
+	// (see paceFile); "": nowhere.
+	PaceDir        string
+	MaxConcurrency int          // size of the client's connection pool / fan-out bound; 0 -> 8
+	HTTPClient     *http.Client // optional (tests); default: own transport sized for MaxConcurrency
 
 	// PageSize is the `limit` asked of list endpoints; 0 -> 100. (The
 	// benchmark's SDK baseline uses 10.) The server may answer with less.
@@ -107,6 +121,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RetryWaitMax < cfg.RetryWaitMin {
 		cfg.RetryWaitMax = cfg.RetryWaitMin
 	}
+	if cfg.MaxRetryAfter <= 0 {
+		cfg.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if cfg.MaxRetryAfterName == "" {
+		cfg.MaxRetryAfterName = "the longest wait allowed"
+	}
+	if cfg.RequestsPerSecond < 0 || math.IsNaN(cfg.RequestsPerSecond) || math.IsInf(cfg.RequestsPerSecond, 0) {
+		cfg.RequestsPerSecond = 0
+	}
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = DefaultMaxConcurrency
 	}
@@ -130,7 +153,11 @@ func New(cfg Config) (*Client, error) {
 		maxTokenReplays:  maxTokenReplays,
 	}
 	c.auth.limit = rate.NewLimiter(loginRate, loginBurst)
-	c.pacer = newPacer(func() time.Time { return c.now() })
+	c.pacer = newPacer(func() time.Time { return c.now() }, cfg.RequestsPerSecond)
+	c.pacer.file = newPaceFile(cfg.PaceDir, cfg.Endpoint, cfg.AccessID)
+	if st, ok := c.pacer.file.load(c.now()); ok {
+		c.pacer.restore(st)
+	}
 	return c, nil
 }
 
@@ -332,9 +359,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			fail = e
 			if honoursRetryAfter(resp.status) {
 				wait, _ = parseRetryAfter(resp.header.Get("Retry-After"), c.now())
-				// A server's wait beyond the backoff cap would stall
-				// Terraform; the pace slows the client down instead.
-				wait = min(wait, c.cfg.RetryWaitMax)
+				if wait > c.cfg.MaxRetryAfter {
+					e.EarlierAttemptMayHaveActed = mayHaveActed
+					return nil, &RetryAfterError{Wait: wait, Max: c.cfg.MaxRetryAfter, Setting: c.cfg.MaxRetryAfterName, Err: e}
+				}
 			}
 		}
 		// A transport error or a 5xx may come after the server acted; a 429 is
@@ -372,10 +400,11 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 // per-attempt timeout and read the whole answer.
 func (c *Client) attempt(ctx context.Context, r *request, token string, n int) (*response, error) {
 	delay, epoch := c.pacer.reserve()
-	if delay > 0 {
+	for delay > 0 {
 		if err := c.sleep(ctx, delay); err != nil {
 			return nil, err
 		}
+		delay, epoch = c.pacer.regrant(epoch)
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -225,18 +226,16 @@ func TestRetryAfterWaitIsTheMinimum(t *testing.T) {
 		{http.StatusTooManyRequests, time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat), 3 * time.Second, 5 * time.Second},
 		// 500 carries no meaningful Retry-After in CONTRACT.md: backoff only.
 		{http.StatusInternalServerError, "7", 0, 5 * time.Millisecond},
-		// Absurd values: capped at RetryWaitMax (10 s here), or ignored.
-		{http.StatusTooManyRequests, "86400", 10 * time.Second, 10 * time.Second},
-		{http.StatusTooManyRequests, "1e300", 10 * time.Second, 10 * time.Second},
-		{http.StatusTooManyRequests, "Infinity", 10 * time.Second, 10 * time.Second},
-		{http.StatusServiceUnavailable, "Fri, 31 Dec 9999 23:59:59 GMT", 10 * time.Second, 10 * time.Second},
+		// Up to MaxRetryAfter (10 s here) the wait is the server's.
+		{http.StatusTooManyRequests, "10", 10 * time.Second, 10 * time.Second},
+		// Unreadable values are ignored: backoff only.
 		{http.StatusTooManyRequests, "-5", 0, 5 * time.Millisecond},
 		{http.StatusTooManyRequests, "Fri, 31 Dec 1999 23:59:59 GMT", 0, 5 * time.Millisecond},
 		{http.StatusTooManyRequests, "soon", 0, 5 * time.Millisecond},
 	} {
 		h := &failFirst{next: emu, match: "task-manager", n: 1, status: tc.status, retryAfter: tc.value}
 		s := httptest.NewServer(h)
-		c := newTestClient(t, s.URL, func(cfg *Config) { cfg.RetryWaitMax = 10 * time.Second })
+		c := newTestClient(t, s.URL, func(cfg *Config) { cfg.MaxRetryAfter = 10 * time.Second })
 		rec := &sleepRecorder{}
 		c.sleep = rec.sleep
 		if _, err := c.GetBatch(context.Background(), b); err != nil {
@@ -250,6 +249,49 @@ func TestRetryAfterWaitIsTheMinimum(t *testing.T) {
 		}
 		if waits[0] < tc.min || waits[0] > tc.max {
 			t.Fatalf("%d Retry-After %q: waited %v, want within [%v, %v]", tc.status, tc.value, waits[0], tc.min, tc.max)
+		}
+	}
+}
+
+// A Retry-After longer than MaxRetryAfter ends the call at once, with an
+// error naming the wait and the setting: retrying sooner would be refused.
+func TestRetryAfterBeyondTheMaximumIsNotRetried(t *testing.T) {
+	t.Parallel()
+	emu, _ := newEmulator(t, emulator.Options{})
+	b := emu.AddBatch(emu.AddProject("p"), "b")
+	for _, tc := range []struct {
+		status int
+		value  string
+		wait   string
+	}{
+		{http.StatusTooManyRequests, "11", "11s"},
+		{http.StatusTooManyRequests, "86400", "24h0m0s"},
+		{http.StatusTooManyRequests, "1e300", "24h0m0s"},
+		{http.StatusTooManyRequests, "Infinity", "24h0m0s"},
+		{http.StatusServiceUnavailable, "Fri, 31 Dec 9999 23:59:59 GMT", "h"},
+	} {
+		h := &failFirst{next: emu, match: "task-manager", n: 1, status: tc.status, retryAfter: tc.value}
+		s := httptest.NewServer(h)
+		c := newTestClient(t, s.URL, func(cfg *Config) {
+			cfg.MaxRetryAfter = 10 * time.Second
+			cfg.MaxRetryAfterName = "max_retry_after"
+		})
+		rec := &sleepRecorder{}
+		c.sleep = rec.sleep
+		_, err := c.GetBatch(context.Background(), b)
+		s.Close()
+		var ra *RetryAfterError
+		if !errors.As(err, &ra) {
+			t.Fatalf("%d Retry-After %q: err = %v, want a RetryAfterError", tc.status, tc.value, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "max_retry_after (10s)") || !strings.Contains(msg, tc.wait) || !strings.Contains(msg, fmt.Sprint(tc.status)) {
+			t.Fatalf("%d Retry-After %q: message %q must give the status, the wait asked and the setting", tc.status, tc.value, msg)
+		}
+		if waits := rec.all(); len(waits) != 0 {
+			t.Fatalf("%d Retry-After %q: waited %v before giving up, want no wait", tc.status, tc.value, waits)
+		}
+		if h.seen.Load() != 1 {
+			t.Fatalf("%d Retry-After %q: %d requests, want 1 (no retry)", tc.status, tc.value, h.seen.Load())
 		}
 	}
 }

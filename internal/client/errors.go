@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/isahit/terraform-provider-isahitlab/internal/redact"
 )
@@ -69,6 +70,22 @@ func (e *APIError) Is(target error) bool {
 	}
 	return false
 }
+
+// RetryAfterError is a 429 or 503 whose Retry-After asks for a longer wait
+// than the client is configured to sit out: the call ends rather than retry
+// early into another refusal.
+type RetryAfterError struct {
+	Wait, Max time.Duration
+	Setting   string // what raises Max, for the message
+	Err       *APIError
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%v; the API asks to wait %s before a retry (Retry-After), more than %s (%s): not retried",
+		e.Err, e.Wait.Round(time.Second), e.Setting, e.Max)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // serverMessage extracts a readable message from an error body: the "message"
 // field of a JSON object when present (a string or a list of strings, as

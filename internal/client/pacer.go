@@ -14,12 +14,19 @@ import (
 //   - each later 429: multiply by pacerDecrease, counting a burst of 429s
 //     from many workers once (epoch and short window, see observe);
 //   - each pacerIncreaseEvery in which the pace held a request back: add a
-//     step, pulled faster toward the rate that last drew a 429 and doubling
-//     above it; see increase.
+//     step, pulled faster toward a target just under the rate that last drew
+//     a 429 (the ceiling); see increase;
+//   - at the target, hold for holdFor, then probe above it with a doubling
+//     step. A probe that meets a 429 near the ceiling confirms it: the hold
+//     doubles (up to pacerHoldMax), so a steady limit is probed less and less
+//     and a short phase ends without a 429 and its second of Retry-After.
 //
 // A fan-out thus runs just under the limit: it neither hammers the server
 // (each 429 costs a worker a Retry-After wait of at least a second) nor
-// crawls. pacer_test.go simulates a token-bucket server to hold this.
+// crawls. What was learned outlives the process (paceFile): the next
+// process of the same Terraform command, or the next command, starts at it.
+// A configured cap (requests_per_second) paces from the first request and is
+// never exceeded. pacer_test.go simulates a token-bucket server to hold this.
 const (
 	// pacerFirstFactor: the first rate is this share of the accepted rate
 	// observed over the last pacerWindow.
@@ -37,6 +44,18 @@ const (
 	// Retry-After, which stalls a fan-out.)
 	pacerMinDecreaseGap = 10 * time.Millisecond
 	pacerMaxDecreaseGap = 250 * time.Millisecond
+	// pacerTargetShare: the pace climbs back to this share of the ceiling,
+	// the rate that drew the last 429 (just above the limit, as a token
+	// bucket refuses only once its burst is spent).
+	pacerTargetShare = 0.97
+	// pacerHoldMin and pacerHoldMax bound holdFor, the time spent at the
+	// target before probing above it.
+	pacerHoldMin = time.Second
+	pacerHoldMax = 30 * time.Second
+	// pacerConfirmShare: a 429 met while probing at no more than this share
+	// of the ceiling confirms the ceiling (the hold doubles); above it the
+	// limit had risen and the hold starts over from pacerHoldMin.
+	pacerConfirmShare = 1.25
 	// pacerIncreaseEvery and pacerIncreaseShare: the additive step is
 	// pacerIncreaseShare x (rate set at the last decrease) per interval in
 	// which the pace delayed a request, with no 429.
@@ -45,8 +64,13 @@ const (
 	// pacerCeilingPull: share of the gap to the ceiling regained per
 	// interval when that beats the additive step (see increase).
 	pacerCeilingPull = 0.25
-	// pacerMaxProbe caps the doubling of the step above the ceiling.
-	pacerMaxProbe = 10
+	// pacerLinearProbes: the first intervals of a probe add the step alone,
+	// then it doubles per interval, capped at 2^pacerMaxProbe. A token
+	// bucket answers an excess only once its burst is spent, so a probe
+	// that doubled from the start would be far above the limit by the time
+	// the 429 came, and a whole window of workers would meet it.
+	pacerLinearProbes = 4
+	pacerMaxProbe     = 10
 	// pacerMinRate floors the rate (requests per second).
 	pacerMinRate = 1.0
 	// pacerPeakShare floors decreases at this share of the highest rate the
@@ -116,9 +140,12 @@ type pacer struct {
 	mu  sync.Mutex
 	now func() time.Time
 
-	rate         float64   // requests per second; 0 = unlimited
-	ceiling      float64   // rate that drew the last 429
-	probe        int       // intervals spent probing above the ceiling
+	rate         float64 // requests per second; 0 = unlimited
+	limit        float64 // configured cap in requests per second; 0 = none
+	ceiling      float64 // rate that drew the last 429
+	holdFor      time.Duration
+	heldSince    time.Time // when the rate reached the target; zero: not yet
+	probe        int       // intervals spent probing above the target
 	step         float64   // additive increase per interval
 	next         time.Time // earliest start granted to the next request
 	epoch        uint64    // bumped on each decrease
@@ -134,10 +161,25 @@ type pacer struct {
 	decreases int64
 
 	peakAccepted float64 // highest accepted rate over a full window
+
+	file        *paceFile // where the pace is handed on; nil: nowhere
+	restored    bool      // started from a saved state
+	lastSave    time.Time
+	decreasedAt time.Time // last decrease not saved yet; zero: none
+	pruned      bool
 }
 
-func newPacer(now func() time.Time) *pacer {
-	return &pacer{now: now}
+// newPacer returns a pacer capped at limit requests per second (0: no cap;
+// the pace then starts unlimited and learns from the first 429).
+func newPacer(now func() time.Time, limit float64) *pacer {
+	p := &pacer{now: now, holdFor: pacerHoldMin}
+	if limit > 0 {
+		p.limit = limit
+		p.rate = limit
+		p.ceiling = limit / pacerTargetShare
+		p.step = limit * pacerIncreaseShare
+	}
+	return p
 }
 
 // reserve grants the next request a start slot: it returns how long to wait
@@ -163,6 +205,25 @@ func (p *pacer) reserve() (time.Duration, uint64) {
 	return delay, p.epoch
 }
 
+// regrant is called when a request's slot comes. A slot granted before the
+// last decrease is replaced by one at the new rate (delay is the wait until
+// it; 0 when the grant stands), so a decrease takes effect at once instead
+// of after every slot already handed out at the rate that drew the 429.
+func (p *pacer) regrant(epoch uint64) (time.Duration, uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if epoch == p.epoch || p.rate <= 0 {
+		return 0, epoch
+	}
+	now := p.now()
+	start := p.next
+	if start.Before(now) {
+		start = now
+	}
+	p.next = start.Add(interval(p.rate))
+	return start.Sub(now), p.epoch
+}
+
 // maybeIncrease applies the additive increase once per pacerIncreaseEvery,
 // only when the pace was what held requests back (else the rate would grow
 // without meaning while demand is low, and the next 429 would find it far
@@ -172,40 +233,103 @@ func (p *pacer) maybeIncrease(now time.Time) {
 		return
 	}
 	if p.binding {
-		p.rate, p.probe = increase(p.rate, p.ceiling, p.step, p.probe)
+		target := p.ceiling * pacerTargetShare
+		if p.rate >= target && p.heldSince.IsZero() {
+			p.heldSince = now
+		}
+		if p.rate < target || now.Sub(p.heldSince) >= p.holdFor {
+			p.rate, p.probe = increase(p.rate, target, p.step, p.probe)
+		}
+		if p.limit > 0 {
+			p.rate = min(p.rate, p.limit)
+		}
 	}
 	p.binding = false
 	p.lastIncrease = now
 }
 
 // increase returns the rate after one interval in which the pace held
-// requests back, and the new probe count. Below the ceiling (the rate that
-// last drew a 429) it adds the additive step, or a quarter of the gap when
-// that is more: a cautious start or a deep cut is regained in a few
-// intervals, and the approach to the known limit slows as it nears it. At or
-// above the ceiling with no 429, the limit is higher than known: the step
-// doubles each interval (probe) until a 429 answers, so an estimate that was
-// too low cannot leave a fan-out crawling.
-func increase(rate, ceiling, step float64, probe int) (float64, int) {
-	if rate < ceiling {
+// requests back, and the new probe count. Below the target (just under the
+// rate that last drew a 429) it adds the additive step, or a quarter of the
+// gap when that is more, never passing the target: a cautious start or a
+// deep cut is regained in a few intervals, and the approach to the known
+// limit slows as it nears it. At or above the target (once the hold is over,
+// see maybeIncrease) the limit may be higher than known: the step doubles
+// each interval (probe) until a 429 answers, so an estimate that was too low
+// cannot leave a fan-out crawling.
+func increase(rate, target, step float64, probe int) (float64, int) {
+	if rate < target {
 		inc := step
-		if g := (ceiling - rate) * pacerCeilingPull; g > inc {
+		if g := (target - rate) * pacerCeilingPull; g > inc {
 			inc = g
 		}
-		return rate + inc, 0
+		return min(rate+inc, target), 0
 	}
-	if probe > pacerMaxProbe {
-		probe = pacerMaxProbe
-	}
-	return rate + step*float64(uint(1)<<uint(probe)), probe + 1
+	doublings := min(max(probe-pacerLinearProbes, 0), pacerMaxProbe)
+	return rate + step*float64(uint(1)<<uint(doublings)), probe + 1
 }
 
-// observe records the answer to a request granted in epoch: throttled is true
-// for a 429.
-func (p *pacer) observe(epoch uint64, throttled bool) {
+// restore starts the pace from a state a previous process saved.
+func (p *pacer) restore(st paceState) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
+	// A rate saved just after a decrease starts where the decrease began,
+	// up to the target: a short phase would end before the pace climbed
+	// back. A rate far below its ceiling (one learned from a first burst,
+	// which overstates it) starts as saved, and climbs.
+	r := max(st.Rate, min(st.Ceiling*pacerTargetShare, st.Rate/pacerDecrease))
+	if p.limit > 0 {
+		r = min(r, p.limit)
+	}
+	p.rate = r
+	p.ceiling = max(st.Ceiling, r)
+	p.holdFor = min(max(time.Duration(st.HoldMS)*time.Millisecond, pacerHoldMin), pacerHoldMax)
+	p.step = r * pacerIncreaseShare
+	p.lastIncrease = now
+	if r >= p.ceiling*pacerTargetShare {
+		p.heldSince = now
+	}
+	p.restored = true
+}
+
+// observe records the answer to a request granted in epoch: throttled is true
+// for a 429. It hands the pace on when a save is due, outside the lock.
+func (p *pacer) observe(epoch uint64, throttled bool) {
+	p.mu.Lock()
+	now := p.now()
+	p.observeLocked(now, epoch, throttled)
+	st, due := p.dueSave(now)
+	prune := due && !p.pruned
+	p.pruned = p.pruned || due
+	p.mu.Unlock()
+	if due {
+		_ = p.file.save(st) // best effort: the next process just learns again
+		if prune {
+			p.file.prune(now)
+		}
+	}
+}
+
+// dueSave returns the state to save now, if a save is due: only a pace
+// learned from the server (a 429 here, or a saved state) is handed on, at
+// most every paceSaveEvery, or soon after a decrease.
+func (p *pacer) dueSave(now time.Time) (paceState, bool) {
+	if p.file == nil || p.rate <= 0 || (p.decreases == 0 && !p.restored) {
+		return paceState{}, false
+	}
+	wait := paceSaveEvery
+	if !p.decreasedAt.IsZero() {
+		wait = paceSaveAfterDecrease
+	}
+	if now.Sub(p.lastSave) < wait {
+		return paceState{}, false
+	}
+	p.lastSave, p.decreasedAt = now, time.Time{}
+	return paceState{Rate: p.rate, Ceiling: p.ceiling, HoldMS: p.holdFor.Milliseconds(), Saved: now.Unix()}, true
+}
+
+func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 	if !throttled {
 		p.accepted.add(now)
 		if now.Sub(p.accepted.first) >= pacerWindow {
@@ -223,7 +347,19 @@ func (p *pacer) observe(epoch uint64, throttled bool) {
 	if epoch < p.epoch || now.Sub(p.lastDecrease) < decreaseGap(p.rate) {
 		return
 	}
-	p.setRate(now, p.rate*pacerDecrease, p.rate)
+	ceiling := p.rate
+	if p.probe > 0 {
+		// A probe above the target met the limit. Near the ceiling it
+		// confirms it: keep it (the probe's overshoot says nothing of the
+		// limit) and probe less often. Far above, the limit had risen.
+		if p.rate <= p.ceiling*pacerConfirmShare {
+			ceiling = p.ceiling
+			p.holdFor = min(2*p.holdFor, pacerHoldMax)
+		} else {
+			p.holdFor = pacerHoldMin
+		}
+	}
+	p.setRate(now, p.rate*pacerDecrease, ceiling)
 }
 
 // firstRate sets the pace at the first 429 from the rates (per second, over
@@ -256,20 +392,23 @@ func firstRate(sent, accepted, refused float64, age time.Duration) (float64, flo
 // setRate applies a decrease to r; ceiling is the rate that drew the 429.
 func (p *pacer) setRate(now time.Time, r, ceiling float64) {
 	r = max(r, pacerMinRate, pacerPeakShare*p.peakAccepted)
+	if p.limit > 0 {
+		r = min(r, p.limit)
+	}
 	p.rate = r
 	p.ceiling = ceiling
+	p.heldSince = time.Time{}
 	p.probe = 0
 	p.step = r * pacerIncreaseShare
 	p.epoch++
 	p.decreases++
 	p.lastDecrease = now
+	p.decreasedAt = now
 	p.lastIncrease = now
 	p.binding = false
 	// Leave one slot of room so the server's bucket can refill before the
-	// next request.
-	if n := now.Add(interval(r)); p.next.Before(n) {
-		p.next = n
-	}
+	// next request; slots granted before are granted again (regrant).
+	p.next = now.Add(interval(r))
 }
 
 // currentRate returns the paced rate in requests per second (0: unlimited).

@@ -3,6 +3,7 @@ package client
 import (
 	"container/heap"
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func (f *fakeClock) advance(d time.Duration) { f.t = f.t.Add(d) }
 func TestPacerUnlimitedUntilFirst429(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	for i := 0; i < 1000; i++ {
 		d, _ := p.reserve()
 		if d != 0 {
@@ -34,7 +35,7 @@ func TestPacerUnlimitedUntilFirst429(t *testing.T) {
 func TestPacerFirst429StartsJustBelowAcceptedRate(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	// 200 accepted requests/s for one second.
 	for i := 0; i < 200; i++ {
 		_, e := p.reserve()
@@ -53,7 +54,7 @@ func TestPacerFirst429StartsJustBelowAcceptedRate(t *testing.T) {
 func TestPacerFirst429WithNothingAccepted(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	_, e := p.reserve()
 	p.observe(e, true)
 	if r := p.currentRate(); r < pacerMinRate {
@@ -64,7 +65,7 @@ func TestPacerFirst429WithNothingAccepted(t *testing.T) {
 func TestPacerSpacesRequestsAtRate(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	p.setRate(clk.now(), 100, 100) // 10 ms apart
 	clk.advance(time.Second)
 	var prev time.Duration = -1
@@ -80,7 +81,7 @@ func TestPacerSpacesRequestsAtRate(t *testing.T) {
 func TestPacerBurstOf429sCountsOnce(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	p.setRate(clk.now(), 100, 100)
 	clk.advance(time.Second)
 	// Eight workers granted slots in the same epoch all come back with 429.
@@ -116,7 +117,7 @@ func TestPacerBurstOf429sCountsOnce(t *testing.T) {
 func TestPacerFloor(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	p.setRate(clk.now(), 2, 2)
 	for i := 0; i < 20; i++ {
 		clk.advance(time.Second)
@@ -131,7 +132,7 @@ func TestPacerFloor(t *testing.T) {
 func TestPacerIncreasesOnlyWhenBinding(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	p.setRate(clk.now(), 50, 100)
 
 	// Demand far below the rate: one request per interval never waits, so
@@ -153,7 +154,7 @@ func TestPacerIncreasesOnlyWhenBinding(t *testing.T) {
 		p.reserve()
 		p.reserve() // the second one waits: binding
 		if i > 0 {
-			want, probe = increase(want, 100, 50*pacerIncreaseShare, probe)
+			want, probe = increase(want, 100*pacerTargetShare, 50*pacerIncreaseShare, probe)
 		}
 		if r := p.currentRate(); math.Abs(r-want) > 1e-9 {
 			t.Fatalf("interval %d: rate = %v, want %v", i, r, want)
@@ -174,16 +175,20 @@ func TestIncrease(t *testing.T) {
 	if r, _ := increase(99, 100, 1, 0); r != 100 {
 		t.Fatalf("increase(99, 100) = %v, want 100", r)
 	}
-	// Above it: the step doubles per interval.
+	// Never past the target.
+	if r, _ := increase(99.5, 100, 1, 0); r != 100 {
+		t.Fatalf("increase(99.5, 100) = %v, want 100 (the target)", r)
+	}
+	// At it: the step alone for pacerLinearProbes intervals, then doubling.
 	r, pr := 100.0, 0
 	var incs []float64
-	for i := 0; i < 4; i++ {
+	for i := 0; i < pacerLinearProbes+4; i++ {
 		nr, np := increase(r, 100, 1, pr)
 		incs = append(incs, nr-r)
 		r, pr = nr, np
 	}
-	if incs[0] != 1 || incs[1] != 2 || incs[2] != 4 || incs[3] != 8 {
-		t.Fatalf("probe increments %v, want 1 2 4 8", incs)
+	if want := []float64{1, 1, 1, 1, 1, 2, 4, 8}; !slices.Equal(incs, want) {
+		t.Fatalf("probe increments %v, want %v", incs, want)
 	}
 	// Capped doubling.
 	if r, _ := increase(100, 100, 1, 1000); r != 100+float64(uint(1)<<pacerMaxProbe) {
@@ -264,7 +269,7 @@ func secondsBetween(a, b time.Time) float64 { return b.Sub(a).Seconds() }
 func simulate(t *testing.T, limit float64, workers int, latency, dur time.Duration) (float64, float64, float64) {
 	t.Helper()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	start := clk.now()
 	burst := math.Max(1, limit/10)
 	tokens, last := burst, start
@@ -285,6 +290,10 @@ func simulate(t *testing.T, limit float64, workers int, latency, dur time.Durati
 			d, ep := p.reserve()
 			q.add(simEvent{at: e.at.Add(d), worker: e.worker, kind: 1, epoch: ep})
 		case 1:
+			if d, ep := p.regrant(e.epoch); ep != e.epoch {
+				q.add(simEvent{at: e.at.Add(d), worker: e.worker, kind: 1, epoch: ep})
+				continue
+			}
 			tokens = math.Min(burst, tokens+limit*secondsBetween(last, e.at))
 			last = e.at
 			ok := tokens >= 1
@@ -354,7 +363,7 @@ func TestPacerFanOutRunsJustUnderTheLimit(t *testing.T) {
 func TestPacerPeakFloorUnderRateInsensitive429s(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	p := newPacer(clk.now)
+	p := newPacer(clk.now, 0)
 	for range 400 { // 200 accepted requests/s for two seconds
 		_, e := p.reserve()
 		p.observe(e, false)
@@ -369,5 +378,84 @@ func TestPacerPeakFloorUnderRateInsensitive429s(t *testing.T) {
 	}
 	if r, floor := p.currentRate(), 200*0.5; r < floor*0.9 {
 		t.Fatalf("rate fell to %.1f under rate-insensitive 429s; want at least about %.1f", r, floor)
+	}
+}
+
+// After a decrease, a slot granted at the old rate is granted again at the
+// new one when it comes: the decrease acts at once, not after every slot
+// already handed out at the rate the server refused.
+func TestPacerRegrantsSlotsAfterADecrease(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	p := newPacer(clk.now, 0)
+	p.setRate(clk.now(), 100, 100)
+	clk.advance(time.Second)
+	type grant struct {
+		at    time.Duration
+		epoch uint64
+	}
+	var grants []grant
+	for range 8 {
+		d, e := p.reserve()
+		grants = append(grants, grant{d, e})
+	}
+	if d, e := p.regrant(grants[0].epoch); d != 0 || e != grants[0].epoch {
+		t.Fatalf("regrant without a decrease = %v, %d; want the grant to stand", d, e)
+	}
+	start := clk.now()
+	p.observe(grants[0].epoch, true) // a 429: 100 -> 85/s
+	if p.currentRate() != 100*pacerDecrease {
+		t.Fatalf("rate %v, want %v", p.currentRate(), 100*pacerDecrease)
+	}
+	var prev time.Time
+	for i, g := range grants[1:] {
+		clk.set(start.Add(g.at)) // the old slot comes
+		d, e := p.regrant(g.epoch)
+		if e == g.epoch {
+			t.Fatalf("slot %d granted before the decrease still stands", i+1)
+		}
+		at := clk.now().Add(d)
+		if !prev.IsZero() && at.Sub(prev) != interval(100*pacerDecrease) {
+			t.Fatalf("slot %d regranted %v after the previous, want %v", i+1, at.Sub(prev), interval(100*pacerDecrease))
+		}
+		prev = at
+	}
+}
+
+// A probe that meets a 429 near the known ceiling confirms it: the ceiling
+// stays and the hold before the next probe doubles, up to pacerHoldMax.
+func TestPacerConfirmedProbeHoldsLonger(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	p := newPacer(clk.now, 0)
+	p.setRate(clk.now(), 97, 100) // at the target of a ceiling of 100
+	holds := []time.Duration{p.holdFor}
+	for range 8 {
+		// Bind until the probe has gone above the target.
+		for p.probe == 0 {
+			clk.advance(pacerIncreaseEvery)
+			p.reserve()
+			p.reserve()
+		}
+		_, e := p.reserve()
+		p.observe(e, true)
+		if p.ceiling != 100 {
+			t.Fatalf("ceiling %v after a confirmed probe, want 100 kept", p.ceiling)
+		}
+		holds = append(holds, p.holdFor)
+		clk.advance(pacerIncreaseEvery)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, pacerHoldMax, pacerHoldMax, pacerHoldMax, pacerHoldMax}
+	if !slices.Equal(holds, want) {
+		t.Fatalf("holds %v, want %v", holds, want)
+	}
+	// A probe far above the ceiling means the limit rose: hold from the start.
+	p.setRate(clk.now(), 97, 100)
+	p.rate, p.probe = 200, 1
+	_, e := p.reserve()
+	clk.advance(pacerMaxDecreaseGap)
+	p.observe(e, true)
+	if p.holdFor != pacerHoldMin || p.ceiling != 200 {
+		t.Fatalf("after a 429 at twice the ceiling: hold %v, ceiling %v; want %v, 200", p.holdFor, p.ceiling, pacerHoldMin)
 	}
 }

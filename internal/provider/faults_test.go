@@ -272,6 +272,53 @@ func TestAccFaults_rateLimitedApply(t *testing.T) {
 	})
 }
 
+// A user who knows the quota says it (requests_per_second): the provider
+// paces from its first request and never meets a 429, where the same apply
+// left to learn the pace does (TestAccFaults_rateLimitedApply).
+func TestAccFaults_requestsPerSecondKeepsUnderTheLimit(t *testing.T) {
+	env := newTestEnv(t, 0)
+	env.addBatches(150)
+	env.emu.SetFaults(emulator.Faults{RateLimit: 100})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig:        env.emu.ResetCalls,
+			Config:           env.providerWith("max_concurrency = 32\n  requests_per_second = 90") + projectResource(env, "https://hooks.example.com/paced", ""),
+			ConfigPlanChecks: planChecks(plancheck.ResourceActionCreate),
+			Check: resource.ComposeTestCheckFunc(env.allHold(t, "https://hooks.example.com/paced"),
+				func(*terraform.State) error {
+					if n := env.emu.Calls()["429"]; n != 0 {
+						return fmt.Errorf("%d answers of 429 under requests_per_second = 90 with a limit of 100/s, want none", n)
+					}
+					return nil
+				}),
+		}},
+	})
+}
+
+// A Retry-After longer than max_retry_after ends the read at once with an
+// error naming both, instead of a retry the API would refuse again.
+func TestAccFaults_retryAfterBeyondMaxRetryAfter(t *testing.T) {
+	env := newTestEnv(t, 2)
+	// One request per 20 s: the login takes the only token, the list that
+	// follows is told to wait 20 s.
+	env.emu.SetFaults(emulator.Faults{RateLimit: 0.05})
+	env.emu.ResetCalls()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: env.providerWith(`max_retry_after = "5s"`) + fmt.Sprintf(`
+data "isahitlab_batches" "all" {
+  project_id = %q
+}`, env.project),
+			ExpectError: wrapped("the API asks to wait 20s before a retry (Retry-After), more than max_retry_after (5s): not retried"),
+		}},
+	})
+	if n := env.emu.Calls()["429"]; n != 1 {
+		t.Fatalf("%d answers of 429, want 1: the call must end at the first", n)
+	}
+}
+
 // A server that stores something else than it was sent (here: it rewrites
 // the url) gets a clear error, not Terraform's "inconsistent result".
 func TestAccFaults_serverRewritesURL(t *testing.T) {

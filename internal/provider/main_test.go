@@ -29,7 +29,15 @@ func TestMain(m *testing.M) {
 		stateDir = dir
 		_ = os.Setenv("TF_ACC_TEMP_DIR", dir)
 	}
+	// Paces learned from the emulators' 429s stay out of the user's cache.
+	paceDir, err := os.MkdirTemp("", "isahitlab-pace-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_ = os.Setenv(envPaceDir, paceDir)
 	code := m.Run()
+	_ = os.RemoveAll(paceDir)
 	if stateDir != "" {
 		_ = os.RemoveAll(stateDir)
 	}

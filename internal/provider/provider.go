@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -35,6 +37,9 @@ const (
 	envEndpoint  = "ISAHIT_LAB_API_ENDPOINT"
 	envAccessID  = "ISAHIT_LAB_API_ACCESS_ID"
 	envSecretKey = "ISAHIT_LAB_API_SECRET_KEY"
+	// envPaceDir overrides where the pace learned from 429 answers is kept
+	// between provider processes (default: the user's cache directory).
+	envPaceDir = "ISAHIT_LAB_PACE_DIR"
 )
 
 const (
@@ -59,6 +64,15 @@ const (
 	// with no sign of life.
 	minRequestTimeout = time.Second
 	maxRequestTimeout = 10 * time.Minute
+	// minRequestsPerSecond and maxRequestsPerSecond: below one request in
+	// ten seconds a project walk never ends; above 100,000 no API answers.
+	minRequestsPerSecond = 0.1
+	maxRequestsPerSecond = 100000
+	// minMaxRetryAfter and maxMaxRetryAfter: Retry-After counts whole
+	// seconds; an API that asks for more than an hour is down, and a run
+	// that sits that long looks hung.
+	minMaxRetryAfter = time.Second
+	maxMaxRetryAfter = time.Hour
 )
 
 var (
@@ -83,6 +97,9 @@ type providerModel struct {
 	MaxConcurrency types.Int64  `tfsdk:"max_concurrency"`
 	MaxRetries     types.Int64  `tfsdk:"max_retries"`
 	RequestTimeout types.String `tfsdk:"request_timeout"`
+	// RequestsPerSecond and MaxRetryAfter: see Schema.
+	RequestsPerSecond types.Float64 `tfsdk:"requests_per_second"`
+	MaxRetryAfter     types.String  `tfsdk:"max_retry_after"`
 }
 
 // providerData is what resources and data sources receive from Configure.
@@ -104,6 +121,7 @@ func (m *providerModel) unknownArguments() []string {
 	}{
 		{"endpoint", m.Endpoint}, {"access_id", m.AccessID}, {"secret_key", m.SecretKey},
 		{"max_concurrency", m.MaxConcurrency}, {"max_retries", m.MaxRetries}, {"request_timeout", m.RequestTimeout},
+		{"requests_per_second", m.RequestsPerSecond}, {"max_retry_after", m.MaxRetryAfter},
 	} {
 		if a.v.IsUnknown() {
 			out = append(out, a.name)
@@ -151,6 +169,16 @@ func (p *isahitlabProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				MarkdownDescription: fmt.Sprintf("Timeout of one API call, as a Go duration such as `30s` or `1m`, from `%s` to `%s`. Defaults to `30s`.", shortDuration(minRequestTimeout), shortDuration(maxRequestTimeout)),
 				Optional:            true,
 				Validators:          []validator.String{requestTimeout()},
+			},
+			"requests_per_second": schema.Float64Attribute{
+				MarkdownDescription: fmt.Sprintf("Most API requests per second, from %g to %d: the quota of the access id, when you know it. The provider then paces its requests from the first one and never goes faster; it still slows down if the API answers 429. Unset, the provider learns the pace from the API's 429 answers and keeps it for `%s` in the user's cache directory (or the `%s` environment variable's), so the next run starts at it.", minRequestsPerSecond, maxRequestsPerSecond, shortDuration(client.PaceTTL), envPaceDir),
+				Optional:            true,
+				Validators:          []validator.Float64{float64validator.Between(minRequestsPerSecond, maxRequestsPerSecond)},
+			},
+			"max_retry_after": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("Longest wait the provider sits out when the API answers 429 or 503 with a `Retry-After` header, as a Go duration from `%s` to `%s`. Defaults to `%s`. When the API asks for a longer wait, the call fails at once with an error that says so, rather than retrying before the API allows.", shortDuration(minMaxRetryAfter), shortDuration(maxMaxRetryAfter), shortDuration(client.DefaultMaxRetryAfter)),
+				Optional:            true,
+				Validators:          []validator.String{maxRetryAfter()},
 			},
 		},
 	}
@@ -212,11 +240,8 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 
 	concurrency := intOr(cfg.MaxConcurrency, defaultMaxConcurrency)
 	retries := intOr(cfg.MaxRetries, defaultMaxRetries)
-	timeout := defaultRequestTimeout
-	if !cfg.RequestTimeout.IsNull() {
-		// Already validated; parse again for the value.
-		timeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
-	}
+	timeout := durationOr(cfg.RequestTimeout, defaultRequestTimeout)
+	retryAfter := durationOr(cfg.MaxRetryAfter, client.DefaultMaxRetryAfter)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -229,6 +254,11 @@ func (p *isahitlabProvider) Configure(ctx context.Context, req provider.Configur
 		RequestTimeout: timeout,
 		MaxRetries:     retries,
 		MaxConcurrency: concurrency,
+
+		RequestsPerSecond: cfg.RequestsPerSecond.ValueFloat64(), // 0 when unset
+		MaxRetryAfter:     retryAfter,
+		MaxRetryAfterName: "max_retry_after",
+		PaceDir:           paceDir(),
 	})
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Isahit Lab endpoint", err.Error())
@@ -282,6 +312,29 @@ func firstSet(v types.String, env string) string {
 		return v.ValueString()
 	}
 	return os.Getenv(env)
+}
+
+// durationOr is a validated duration argument's value, or def when unset.
+func durationOr(v types.String, def time.Duration) time.Duration {
+	if v.IsNull() {
+		return def
+	}
+	d, _ := time.ParseDuration(v.ValueString())
+	return d
+}
+
+// paceDir is where the client keeps the pace it learned, for the next
+// provider process: the environment's choice, else the user's cache
+// directory; "" (keep nothing) when there is none.
+func paceDir() string {
+	if d := os.Getenv(envPaceDir); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "terraform-provider-isahitlab", "pace")
 }
 
 func intOr(v types.Int64, def int) int {

@@ -118,9 +118,12 @@ func TestDeferral_unknownProviderArgument(t *testing.T) {
 			"max_concurrency": tftypes.NewValue(tftypes.Number, big.NewFloat(4)),
 			"max_retries":     tftypes.NewValue(tftypes.Number, big.NewFloat(0)),
 			"request_timeout": tftypes.NewValue(tftypes.String, "5s"),
+
+			"requests_per_second": tftypes.NewValue(tftypes.Number, big.NewFloat(200)),
+			"max_retry_after":     tftypes.NewValue(tftypes.String, "1m"),
 		}
 	}
-	args := []string{"endpoint", "access_id", "secret_key", "max_concurrency", "max_retries", "request_timeout"}
+	args := []string{"endpoint", "access_id", "secret_key", "max_concurrency", "max_retries", "request_timeout", "requests_per_second", "max_retry_after"}
 	for _, arg := range args {
 		for _, allowed := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/deferral_allowed=%t", arg, allowed), func(t *testing.T) {

@@ -452,6 +452,13 @@ func statusWord() validator.String {
 }
 
 // requestTimeout checks a Go duration from 1s to 10m.
+func maxRetryAfter() validator.String {
+	return stringCheck{
+		description: fmt.Sprintf("value must be a duration from %s to %s, such as 5m", shortDuration(minMaxRetryAfter), shortDuration(maxMaxRetryAfter)),
+		check:       func(s string) string { return checkDuration(s, minMaxRetryAfter, maxMaxRetryAfter) },
+	}
+}
+
 func requestTimeout() validator.String {
 	return stringCheck{
 		description: fmt.Sprintf("value must be a duration from %s to %s, such as 30s", shortDuration(minRequestTimeout), shortDuration(maxRequestTimeout)),

@@ -50,6 +50,9 @@ func TestUserAgentSentToAPI(t *testing.T) {
 		"max_concurrency": tftypes.NewValue(tftypes.Number, nil),
 		"max_retries":     tftypes.NewValue(tftypes.Number, nil),
 		"request_timeout": tftypes.NewValue(tftypes.String, nil),
+
+		"requests_per_second": tftypes.NewValue(tftypes.Number, nil),
+		"max_retry_after":     tftypes.NewValue(tftypes.String, nil),
 	})}
 	var resp provider.ConfigureResponse
 	p.Configure(ctx, provider.ConfigureRequest{Config: cfg}, &resp)
