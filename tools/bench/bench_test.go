@@ -88,26 +88,29 @@ func cpuPhase(name string, batches int, provider, terraform time.Duration) Phase
 
 func TestVerdicts(t *testing.T) {
 	runs := []Run{
-		// Neither 10,000 nor 100,000: not judged when they ran.
-		{N: 1000, Mode: modeWith, StateBytesPerBatch: 500, StateBytes: 1, Phases: []Phase{
+		// Neither 10,000 nor 100,000: only the small-project targets when they ran.
+		{N: 1000, Mode: modeWith, Rate: 500, StateBytesPerBatch: 500, StateBytes: 1, Phases: []Phase{
 			phase(phaseCreate, time.Hour, 1000, time.Second, baselineMeasured, 1<<30),
 		}},
-		{N: 10000, Mode: modeWith, StateBytes: 399000, StateBytesPerBatch: 39.9, Phases: []Phase{
+		{N: 10000, Mode: modeWith, Rate: 500, StateBytes: 399000, StateBytesPerBatch: 39.9, Phases: []Phase{
 			// floor 40 s: 46 s is exactly 1.15x.
 			phase(phaseCreate, 46*time.Second, 20000, 0, baselineSkipped, 100*1024),
 			// floor 20 s: 23.2 s is 1.16x.
 			phase(phaseRefresh, 23200*time.Millisecond, 10000, 0, baselineSkipped, 150*1024),
 			phase(phaseBatches, time.Hour, 10, 0, "", 0), // a probe: no target
 		}},
-		{N: 100000, Mode: modeWith, StateBytes: 4000000, StateBytesPerBatch: 40, Phases: []Phase{
+		{N: 100000, Mode: modeWith, Rate: 500, StateBytes: 4000000, StateBytesPerBatch: 40, Phases: []Phase{
 			// floor 400 s: 460 s is exactly 1.15x; 250 MB is not under 250.
 			phase(phaseDestroy, 460*time.Second, 200000, 0, baselineSkipped, 250*1024),
 		}},
 	}
 	got := map[string]Verdict{}
-	for _, v := range verdicts(runs, 500) {
-		if v.N == 1000 {
-			t.Errorf("verdict at N=1,000 (%s): only 10,000 and 100,000 are judged when present", v.Target)
+	for _, v := range verdicts(runs) {
+		if v.N == 1000 && !isSmallTarget(v.Target) {
+			t.Errorf("verdict at N=1,000 (%s): only the small-project targets when 10,000 or 100,000 ran", v.Target)
+		}
+		if v.N > smallMaxN && isSmallTarget(v.Target) {
+			t.Errorf("small-project target at N=%d: %s", v.N, v.Target)
 		}
 		got[fmt.Sprint(v.N)+"/"+v.Target] = v
 	}
@@ -131,31 +134,54 @@ func TestVerdicts(t *testing.T) {
 		}
 	}
 	// No rate limit: no floor, so no verdict on it.
-	for _, v := range verdicts(runs, 0) {
+	unlimited := append([]Run(nil), runs...)
+	for i := range unlimited {
+		unlimited[i].Rate = 0
+	}
+	for _, v := range verdicts(unlimited) {
 		if strings.Contains(v.Target, "floor") && v.Result != "n/a" {
 			t.Errorf("without a rate limit %q is %s, want n/a", v.Target, v.Result)
 		}
 	}
 	// Without 10,000 or 100,000 the largest N is judged against the 10,000 bar, as a hint.
-	vs := verdicts(runs[:1], 500)
+	mid := runs[0]
+	mid.N = 5000
+	vs := verdicts([]Run{mid})
 	if len(vs) == 0 {
 		t.Fatal("no verdict at the largest N")
 	}
 	for _, v := range vs {
-		if v.N != 1000 || !v.Hint {
-			t.Errorf("verdict %+v: want N=1000 as a hint", v)
+		if v.N != 5000 || !v.Hint {
+			t.Errorf("verdict %+v: want N=5000 as a hint", v)
 		}
 	}
+	// At N <= 1,000 the small-project targets judge the phases: no wall/floor hint, the state one stays.
+	var hints []string
+	for _, v := range verdicts(runs[:1]) {
+		if v.Hint {
+			hints = append(hints, v.Target)
+		} else if !isSmallTarget(v.Target) {
+			t.Errorf("verdict %+v at N=1,000: neither a small-project target nor a hint", v)
+		}
+	}
+	if len(hints) != 2 || !strings.HasPrefix(hints[0], "state") || !strings.Contains(hints[1], "RSS") {
+		t.Errorf("hints at N=1,000: %q, want the state and RSS ones, no wall/floor", hints)
+	}
+}
+
+// isSmallTarget reports whether a target is one of issue 22's.
+func isSmallTarget(target string) bool {
+	return strings.Contains(target, "process span within") || strings.Contains(target, "429")
 }
 
 func TestGrowth(t *testing.T) {
 	runs := []Run{
-		{N: 1000, Mode: modeWith, Phases: []Phase{cpuPhase(phaseCreate, 1000, 2*time.Second, time.Second)}},
-		{N: 10000, Mode: modeWith, Phases: []Phase{
+		{N: 1000, Mode: modeWith, Rate: 500, Phases: []Phase{cpuPhase(phaseCreate, 1000, 2*time.Second, time.Second)}},
+		{N: 10000, Mode: modeWith, Rate: 500, Phases: []Phase{
 			cpuPhase(phaseCreate, 10000, 5*time.Second, 2*time.Second),
 			cpuPhase(phaseUpdate, 11000, 11*time.Second, 11*time.Second),
 		}},
-		{N: 100000, Mode: modeWith, Phases: []Phase{
+		{N: 100000, Mode: modeWith, Rate: 500, Phases: []Phase{
 			// provider 0.5 -> 0.65 s per 1k: 1.3x; terraform 0.2 -> 0.3: 1.5x.
 			cpuPhase(phaseCreate, 100000, 65*time.Second, 30*time.Second),
 			cpuPhase(phaseUpdate, 110000, 110*time.Second, 110*time.Second),
@@ -173,7 +199,7 @@ func TestGrowth(t *testing.T) {
 		t.Errorf("update/terraform: %+v, want 1.0 (per 1,000 batches of the phase)", g)
 	}
 	got := map[string]string{}
-	for _, v := range verdicts(runs, 500) {
+	for _, v := range verdicts(runs) {
 		got[v.Target] = v.Result
 	}
 	for target, want := range map[string]string{
@@ -187,7 +213,7 @@ func TestGrowth(t *testing.T) {
 	}
 	var b strings.Builder
 	writeGrowth(&b, runs)
-	for _, want := range []string{"| mode | phase | process | N = 1k | N = 10k | N = 100k | growth |", "| with-workflow | create | provider | 2.000 | 0.500 | 0.650 | 1.30x (100k/10k) |", "| with-workflow | update | provider | - | 1.000 | 1.000 | 1.00x (100k/10k) |"} {
+	for _, want := range []string{"| mode | R, pace | phase | process | N = 1k | N = 10k | N = 100k | growth |", "| with-workflow | 500/s | create | provider | 2.000 | 0.500 | 0.650 | 1.30x (100k/10k) |", "| with-workflow | 500/s | update | provider | - | 1.000 | 1.000 | 1.00x (100k/10k) |"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("growth table lacks %q:\n%s", want, b.String())
 		}
@@ -196,19 +222,24 @@ func TestGrowth(t *testing.T) {
 
 func TestFillBaselines(t *testing.T) {
 	runs := []Run{
-		{N: 1000, Phases: []Phase{{Name: phaseCreate}, {Name: phaseRefresh}}},
-		{N: 10000, Phases: []Phase{{Name: phaseCreate}, {Name: phaseRefresh}}},
+		{N: 1000, Rate: 500, Phases: []Phase{{Name: phaseCreate}, {Name: phaseRefresh}}},
+		{N: 10000, Rate: 500, Phases: []Phase{{Name: phaseCreate}, {Name: phaseRefresh}}},
+		// Another rate: the baselines measured at 500/s are not its own.
+		{N: 1000, Rate: 100, Phases: []Phase{{Name: phaseCreate}}},
 	}
-	fillBaselines(runs, map[int]map[string]baselineResult{
+	fillBaselines(runs, 500, map[int]map[string]baselineResult{
 		1000: {phaseCreate: {Wall: 70 * time.Second, Calls: 1100}, phaseRefresh: {Wall: 90 * time.Second, Calls: 2100}},
 	})
+	if p := runs[2].Phases[0]; p.BaselineStatus != "" || p.Baseline != 0 {
+		t.Errorf("a run at 100/s took a baseline measured at 500/s: %+v", p)
+	}
 	if p := runs[0].Phases[1]; p.BaselineStatus != baselineMeasured || time.Duration(p.Baseline) != 90*time.Second || p.BaselineCalls != 2100 {
 		t.Errorf("N=1000 refresh: %+v, want the measured 90 s", p)
 	}
 	if p := runs[1].Phases[0]; p.BaselineStatus != baselineEstimated || time.Duration(p.Baseline) != 700*time.Second || p.BaselineCalls != 11000 {
 		t.Errorf("N=10000 create: %+v, want 700 s estimated (10 x the measured 70 s)", p)
 	}
-	fillBaselines(runs, nil)
+	fillBaselines(runs, 500, nil)
 	if p := runs[1].Phases[0]; p.BaselineStatus != baselineSkipped || p.Baseline != 0 {
 		t.Errorf("no baseline at all: %+v, want skipped", p)
 	}
@@ -219,7 +250,8 @@ func TestWriteTable(t *testing.T) {
 	create.Calls, create.Throttled = 20100, 100
 	create.ProviderCPU, create.TerraformCPU = Seconds(5*time.Second), Seconds(2500*time.Millisecond)
 	create.TerraformRSSKB = 900 * 1024
-	rep := &Report{Rate: 500, Runs: []Run{{N: 10000, Mode: modeWith, StateBytesPerBatch: 19.5, Phases: []Phase{
+	create.APISpan, create.ProcessSpan = Seconds(44*time.Second), Seconds(42*time.Second)
+	rep := &Report{Rate: 500, Runs: []Run{{N: 10000, Mode: modeWith, Rate: 500, Pace: paceWarm, StateBytesPerBatch: 19.5, Phases: []Phase{
 		phase(phaseBatches, 3*time.Second, 101, 0, "", 2048),
 		create,
 		phase(phaseRefresh, 26*time.Second, 10000, 0, baselineSkipped, 2048),
@@ -231,7 +263,8 @@ func TestWriteTable(t *testing.T) {
 		t.Fatalf("%d lines, want header, rule and 3 rows:\n%s", len(lines), b.String())
 	}
 	// The resource's phases first, then the probes.
-	for _, want := range []string{"| create |", "| 48.00 s | 20100 | 100 | 20000 | 40.00 s | 1.20x |", "| 0.500 s | 0.250 s |", "est. ~700.00 s", "14.6x", "2.0 MB", "900 MB", "19.5 B"} {
+	// span/floor 44 / 40 s; process span/floor 42 / 40 s; between processes 44 - 42 s; outside the API 48 - 44 s.
+	for _, want := range []string{"| 10000 | 500/s warm | with-workflow | create |", "| 48.00 s | 20100 | 100 | 20000 | 40.00 s | 1.20x | 44.00 s | 1.10x | 1.05x | 2.00 s | 4.00 s | 0.500 s | 0.250 s |", "est. ~700.00 s", "14.6x", "2.0 MB", "19.5 B"} {
 		if !strings.Contains(lines[2], want) {
 			t.Errorf("create row lacks %q:\n%s", want, lines[2])
 		}

@@ -9,6 +9,9 @@
 // the fewest calls the contract allows, and against the Python SDK's
 // algorithm run with this project's client; the provider's and Terraform's
 // CPU time are measured per 1,000 batches, to show how they grow with N.
+// Each scenario gives the provider a fresh ISAHIT_LAB_PACE_DIR, shared by its
+// phases (-pace=warm) or fresh per phase (-pace=cold), so that no run learns
+// from another's 429s nor from the user's cache.
 // Results go to stdout and to -out: results.md and results.json; the charts,
 // performance.svg (wall time against N) and cpu-per-batch-<mode>.svg, go to
 // -images: by default -out for a run, and for -merge (which makes the tables
@@ -53,6 +56,9 @@ type config struct {
 	cpuProfile   string // directory for the provider's CPU profiles; "" for none
 	providerIn   string // a provider binary to measure instead of this tree's build
 
+	pace              string  // paceWarm or paceCold: the ISAHIT_LAB_PACE_DIR of each phase
+	requestsPerSecond float64 // the provider's requests_per_second; 0: unset
+
 	queryCLI string // a Terraform >= 1.14 for the query probe; "" to skip it
 
 	cli         string // terraform
@@ -78,6 +84,9 @@ func run() error {
 	flag.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "latency the emulator adds to every API request")
 	flag.Float64Var(&cfg.rate, "rate", 500, "emulator rate limit, requests/s (0: none)")
 	flag.IntVar(&cfg.concurrency, "concurrency", 0, "provider max_concurrency (0: leave it unset, the provider's default)")
+	flag.Float64Var(&cfg.requestsPerSecond, "requests-per-second", 0, "provider requests_per_second, the quota the user knows (0: leave it unset)")
+	flag.StringVar(&cfg.pace, "pace", paceWarm, "the provider's "+envPaceDir+": "+paceWarm+" = one fresh directory per scenario (N, mode), shared by its phases; "+
+		paceCold+" = a fresh one per phase")
 	flag.StringVar(&modes, "modes", modeWith+","+modeWithout, "list-document modes: "+modeWith+", "+modeWithout)
 	flag.StringVar(&phaseList, "phases", strings.Join(allPhases, ","), "phases to measure: "+strings.Join(allPhases, ", ")+
 		" (create runs, unreported, when a later phase but batches needs its state)")
@@ -102,6 +111,12 @@ func run() error {
 		}
 	}
 
+	if cfg.pace != paceWarm && cfg.pace != paceCold {
+		return fmt.Errorf("-pace: %q is not %s or %s", cfg.pace, paceWarm, paceCold)
+	}
+	if cfg.requestsPerSecond < 0 {
+		return fmt.Errorf("-requests-per-second: %g is negative", cfg.requestsPerSecond)
+	}
 	var err error
 	if merge != "" {
 		return mergeReports(cfg, strings.Split(merge, ","))
@@ -166,9 +181,12 @@ func run() error {
 		CPUs:        runtime.NumCPU(),
 		Latency:     Seconds(cfg.latency),
 		Rate:        cfg.rate,
+		Pace:        cfg.pace,
 		Concurrency: cfg.concurrency,
 		BaselineMax: cfg.baselineMaxN,
 		Phases:      cfg.phases,
+
+		RequestsPerSecond: cfg.requestsPerSecond,
 	}
 	if cfg.queryCLI != "" {
 		rep.QueryCLI = terraformVersion(cfg.queryCLI)
@@ -198,17 +216,23 @@ func run() error {
 			baselines[n] = b
 		}
 		// Write what we have after each size: a long run keeps its results.
-		if err := finish(cfg, rep, baselines, false); err != nil {
+		if err := finish(cfg, rep, rateBaselines{cfg.rate: baselines}, false); err != nil {
 			return err
 		}
 	}
-	return finish(cfg, rep, baselines, true)
+	return finish(cfg, rep, rateBaselines{cfg.rate: baselines}, true)
 }
 
-// finish fills in the baselines and verdicts and writes every output.
-func finish(cfg config, rep *Report, baselines map[int]map[string]baselineResult, final bool) error {
-	fillBaselines(rep.Runs, baselines)
-	rep.Verdicts = verdicts(rep.Runs, rep.Rate)
+// rateBaselines are the baselines measured, by rate limit and N.
+type rateBaselines map[float64]map[int]map[string]baselineResult
+
+// finish fills in the baselines (each run's from those at its rate) and
+// verdicts and writes every output.
+func finish(cfg config, rep *Report, baselines rateBaselines, final bool) error {
+	for _, rate := range rates(rep.Runs) {
+		fillBaselines(rep.Runs, rate, baselines[rate])
+	}
+	rep.Verdicts = verdicts(rep.Runs)
 	return write(cfg, rep, final)
 }
 
@@ -231,7 +255,7 @@ func write(cfg config, rep *Report, final bool) error {
 	written := []string{filepath.Join(cfg.out, "results.md"), filepath.Join(cfg.out, "results.json")}
 	plots := map[string]func(*os.File) error{
 		"performance.svg": func(f *os.File) error {
-			title := fmt.Sprintf("isahitlab_webhook, project scope: wall time against N (L = %v, R = %g/s)", cfg.latency, cfg.rate)
+			title := fmt.Sprintf("isahitlab_webhook, project scope: wall time against N (L = %v, R = %s)", cfg.latency, ratesLabel(rep.Runs))
 			return writeSVG(f, wallChart(title), plotSeries(rep.Runs))
 		},
 	}
@@ -339,9 +363,10 @@ func mergeReports(cfg config, files []string) error {
 		if rep.QueryCLI == "" {
 			rep.QueryCLI = r.QueryCLI
 		}
-		if r.Terraform != rep.Terraform || r.Rate != rep.Rate || r.Latency != rep.Latency || r.Concurrency != rep.Concurrency {
-			logf("warning: %s was measured with other settings (Terraform %s, R %g, L %v, concurrency %d)",
-				f, r.Terraform, r.Rate, time.Duration(r.Latency), r.Concurrency)
+		// R, pace and requests_per_second are per run; the rest is the report's.
+		if r.Terraform != rep.Terraform || r.Latency != rep.Latency || r.Concurrency != rep.Concurrency {
+			logf("warning: %s was measured with other settings (Terraform %s, L %v, concurrency %d)",
+				f, r.Terraform, time.Duration(r.Latency), r.Concurrency)
 		}
 		if !strings.Contains(rep.Revision, r.Revision) {
 			logf("note: %s was measured on %s, %s on %s", f, r.Revision, files[0], rep.Revision)
@@ -351,13 +376,7 @@ func mergeReports(cfg config, files []string) error {
 	if rep == nil {
 		return errors.New("-merge: no file")
 	}
-	sort.SliceStable(rep.Runs, func(i, j int) bool {
-		a, b := rep.Runs[i], rep.Runs[j]
-		if a.N != b.N {
-			return a.N < b.N
-		}
-		return a.Mode < b.Mode
-	})
+	sortRuns(rep.Runs)
 	rep.Command = strings.Join(commands, "\n")
 	cfg.modes = nil
 	for _, r := range rep.Runs {
@@ -365,7 +384,7 @@ func mergeReports(cfg config, files []string) error {
 			cfg.modes = append(cfg.modes, r.Mode)
 		}
 	}
-	cfg.latency, cfg.rate = time.Duration(rep.Latency), rep.Rate
+	cfg.latency = time.Duration(rep.Latency)
 	if cfg.out == "" || cfg.images == "" {
 		root, err := tfrun.RepoRoot()
 		if err != nil {
@@ -385,31 +404,58 @@ func mergeReports(cfg config, files []string) error {
 			return err
 		}
 	}
-	// The baselines measured by any run, scaled to the others' N.
-	baselines := map[int]map[string]baselineResult{}
-	for _, r := range rep.Runs {
+	return finish(cfg, rep, measuredBaselines(rep.Runs), true)
+}
+
+// sortRuns orders merged runs by N, then settings, then mode.
+func sortRuns(runs []Run) {
+	sort.SliceStable(runs, func(i, j int) bool {
+		a, b := runs[i], runs[j]
+		if a.N != b.N {
+			return a.N < b.N
+		}
+		if c := compareSetup(a, b); c != 0 {
+			return c < 0
+		}
+		return a.Mode < b.Mode
+	})
+}
+
+// measuredBaselines are the baselines the runs measured, by rate and N, to
+// scale to the other runs' N at the same rate.
+func measuredBaselines(runs []Run) rateBaselines {
+	out := rateBaselines{}
+	for _, r := range runs {
 		for _, p := range r.Phases {
 			if p.BaselineStatus != baselineMeasured {
 				continue
 			}
-			if baselines[r.N] == nil {
-				baselines[r.N] = map[string]baselineResult{}
+			if out[r.Rate] == nil {
+				out[r.Rate] = map[int]map[string]baselineResult{}
 			}
-			baselines[r.N][p.Name] = baselineResult{Wall: time.Duration(p.Baseline), Calls: p.BaselineCalls}
+			if out[r.Rate][r.N] == nil {
+				out[r.Rate][r.N] = map[string]baselineResult{}
+			}
+			out[r.Rate][r.N][p.Name] = baselineResult{Wall: time.Duration(p.Baseline), Calls: p.BaselineCalls}
 		}
 	}
-	return finish(cfg, rep, baselines, true)
+	return out
 }
 
-// fillBaselines sets each phase's baseline: measured at its N, else scaled
-// linearly from the largest N measured, else skipped.
-func fillBaselines(runs []Run, baselines map[int]map[string]baselineResult) {
+// fillBaselines sets the baseline of each phase of the runs at rate: measured
+// at its N, else scaled linearly from the largest N measured, else skipped.
+// The baseline's SDK algorithm runs under the same rate limit, so a run
+// takes only those measured at its own.
+func fillBaselines(runs []Run, rate float64, baselines map[int]map[string]baselineResult) {
 	largest := 0
 	for n := range baselines {
 		largest = max(largest, n)
 	}
 	for i := range runs {
 		r := &runs[i]
+		if r.Rate != rate {
+			continue
+		}
 		for j := range r.Phases {
 			p := &r.Phases[j]
 			if !slices.Contains(phases, p.Name) {

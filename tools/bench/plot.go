@@ -32,8 +32,10 @@ const (
 )
 
 // plotSeries builds the chart's series from the runs: provider apply and
-// refresh per mode, and the baseline's (shared by the modes).
+// refresh per mode, and the baseline's (shared by the modes); per setting
+// too when the runs mix them (a merge of runs at several R).
 func plotSeries(runs []Run) []Series {
+	multi, multiRate := len(setups(runs)) > 1, len(rates(runs)) > 1
 	colors := map[string]string{phaseCreate: "#1f77b4", phaseRefresh: "#2ca02c"}
 	var out []Series
 	index := map[string]int{}
@@ -54,15 +56,23 @@ func plotSeries(runs []Run) []Series {
 				continue
 			}
 			n := float64(r.N)
-			add(fmt.Sprintf("provider %s (%s)", label[p.Name], r.Mode), colors[p.Name], r.Mode != modeWith,
+			which := r.Mode
+			if multi {
+				which += ", " + r.setup()
+			}
+			add(fmt.Sprintf("provider %s (%s)", label[p.Name], which), colors[p.Name], r.Mode != modeWith,
 				Point{X: n, Y: time.Duration(p.Wall).Seconds()})
-			key := fmt.Sprint(r.N, p.Name)
+			key := fmt.Sprint(r.N, p.Name, r.Rate)
 			if p.BaselineStatus == baselineSkipped || baselineDone[key] {
 				continue
 			}
 			baselineDone[key] = true
 			color := map[string]string{phaseCreate: "#d62728", phaseRefresh: "#ff7f0e"}[p.Name]
-			add("baseline "+label[p.Name], color, false,
+			name := "baseline " + label[p.Name]
+			if multiRate {
+				name += " (" + Run{Rate: r.Rate}.setup() + ")"
+			}
+			add(name, color, false,
 				Point{X: n, Y: time.Duration(p.Baseline).Seconds(), Estimated: p.BaselineStatus == baselineEstimated})
 		}
 	}
@@ -82,6 +92,7 @@ var phaseColors = map[string]string{
 // cpuSeries builds the CPU chart of one mode: per phase, the provider's CPU
 // per 1,000 batches (solid) and Terraform's own (dashed), against N.
 func cpuSeries(runs []Run, mode string) []Series {
+	multi := len(setups(runs)) > 1
 	var out []Series
 	index := map[string]int{}
 	for _, proc := range []string{procProvider, procTerraform} {
@@ -102,6 +113,9 @@ func cpuSeries(runs []Run, mode string) []Series {
 					continue
 				}
 				name := proc + " " + phase
+				if multi {
+					name += " (" + r.setup() + ")"
+				}
 				i, ok := index[name]
 				if !ok {
 					i = len(out)

@@ -46,12 +46,15 @@ func addBatches(emu *emulator.Emulator, project string, from, count int) {
 }
 
 // providerBlock is the provider's configuration in every workspace of a
-// scenario: the emulator's endpoint, and max_concurrency only when asked
-// (else the provider's default).
+// scenario: the emulator's endpoint, and max_concurrency and
+// requests_per_second only when asked (else the provider's defaults).
 func providerBlock(cfg config, endpoint string) string {
-	conc := ""
+	opt := ""
 	if cfg.concurrency > 0 {
-		conc = fmt.Sprintf("\n  max_concurrency = %d", cfg.concurrency)
+		opt += fmt.Sprintf("\n  max_concurrency = %d", cfg.concurrency)
+	}
+	if cfg.requestsPerSecond > 0 {
+		opt += "\n  requests_per_second = " + strconv.FormatFloat(cfg.requestsPerSecond, 'f', -1, 64)
 	}
 	return fmt.Sprintf(`
 provider "isahitlab" {
@@ -59,7 +62,7 @@ provider "isahitlab" {
   access_id  = %q
   secret_key = %q%s
 }
-`, endpoint, benchAccessID, benchSecretKey, conc)
+`, endpoint, benchAccessID, benchSecretKey, opt)
 }
 
 // workspace makes a scratch directory with the CLI settings and the
@@ -108,7 +111,12 @@ resource "isahitlab_webhook" "all" {
 		return Run{}, err
 	}
 
-	run := Run{N: n, Mode: mode}
+	// Before create: the phases of a warm scenario share what the provider learns.
+	pace, err := newPacer(cfg.pace, dir)
+	if err != nil {
+		return Run{}, err
+	}
+	run := Run{N: n, Mode: mode, Rate: cfg.rate, Pace: cfg.pace, RequestsPerSecond: cfg.requestsPerSecond}
 	batches, added := n, 0
 	needCreate := false
 	for _, p := range cfg.phases {
@@ -152,6 +160,11 @@ resource "isahitlab_webhook" "all" {
 				args = []string{"query"}
 			}
 		}
+		paceDir, paceDone, err := pace.forPhase(phase)
+		if err != nil {
+			return run, err
+		}
+		setEnv(pws, envPaceDir, paceDir)
 		emu.ResetCalls()
 		span.reset()
 		_ = os.Remove(pusage)
@@ -193,6 +206,8 @@ resource "isahitlab_webhook" "all" {
 			APIStart:  Seconds(span.start().Sub(start)),
 			APISpan:   Seconds(span.span()),
 			InFlight:  emu.MaxInFlight(),
+
+			ProcessSpan: Seconds(span.processSpan()),
 
 			TerraformRSSKB:    res.rssKiB,
 			TerraformTotalCPU: Seconds(res.cpu),
@@ -240,13 +255,14 @@ resource "isahitlab_webhook" "all" {
 			}
 			run.StateBytes, run.StateBytesPerBatch = st.Size(), float64(st.Size())/float64(n)
 		}
-		logf("  provider N=%d %s %-7s %8.2f s  %6d calls (fewest %d)  %4d 429s  span %6.2f s  in flight %2d  provider cpu %7.2f s (%d procs) rss %5.1f MB  terraform cpu %6.2f s rss %5.0f MB  others %.1f cores",
-			n, mode, phase, wall.Seconds(), p.Calls, p.MinCalls, p.Throttled, time.Duration(p.APISpan).Seconds(), p.InFlight,
+		logf("  provider N=%d %s %-7s %8.2f s  %6d calls (fewest %d)  %4d 429s  span %6.2f s (%.2fx floor, processes %.2fx)  in flight %2d  provider cpu %7.2f s (%d procs) rss %5.1f MB  terraform cpu %6.2f s rss %5.0f MB  others %.1f cores",
+			n, mode, phase, wall.Seconds(), p.Calls, p.MinCalls, p.Throttled, time.Duration(p.APISpan).Seconds(), run.spanRatio(p), run.processRatio(p), p.InFlight,
 			time.Duration(p.ProviderCPU).Seconds(), p.ProviderProcs, float64(p.PeakRSSKB)/1024,
 			time.Duration(p.TerraformCPU).Seconds(), float64(p.TerraformRSSKB)/1024, p.OthersCores())
 		if cfg.selected(phase) {
 			run.Phases = append(run.Phases, p)
 		}
+		paceDone()
 		if pws != ws {
 			_ = os.RemoveAll(pws.Dir)
 		}
@@ -411,24 +427,76 @@ func holding(emu *emulator.Emulator, project string) int {
 // last one was answered (the rest of the wall time is Terraform's own), and
 // counts answers per second of the phase, accepted and 429: the rate the
 // provider actually drew from the server over time.
+//
+// It also sums the process span: a phase may run several provider
+// processes one after another (apply = a plan process that refreshes, then
+// an apply process), and the time between them, while Terraform plans and
+// starts the next, is Terraform's. Each process starts its API work with a
+// login (it keeps no token between processes), so logins cut the phase's
+// requests into segments, each from its first request to its last answer;
+// the process span is their sum. A re-login inside a process costs
+// nothing: it cuts at almost no gap, and at none while requests are in
+// flight (the segment then ends at the login). A login retried after a
+// refused one (429, 5xx) continues the segment: that wait is the provider's.
 type spanRecorder struct {
 	next          http.Handler
+	clock         func() time.Time // time.Now when nil (tests set it)
 	mu            sync.Mutex
 	first, last   time.Time
 	ok, throttled []int // per second since first
+
+	inFlight     int
+	segOpen      bool
+	segStart     time.Time     // the open segment's first request
+	segLast      time.Time     // its last answer (zero before any)
+	loginRefused bool          // the open segment's last login answer was a refusal
+	closedSpan   time.Duration // the closed segments' sum
+}
+
+// loginPath ends the path of the login request (the emulator's and the
+// API's, whatever prefix the endpoint has).
+const loginPath = "api/user-manager/auth/login"
+
+func (s *spanRecorder) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
+}
+
+func isLogin(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, loginPath)
 }
 
 func (s *spanRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	login := isLogin(r)
 	s.mu.Lock()
+	now := s.now()
 	if s.first.IsZero() {
-		s.first = time.Now()
+		s.first = now
 	}
+	switch {
+	case login && s.segOpen && s.loginRefused:
+		s.loginRefused = false // a retry: the same process
+	case login || !s.segOpen:
+		if s.inFlight > 0 {
+			s.segLast = now // busy until this login: no gap
+		}
+		s.closeSegment()
+		s.segOpen, s.segStart, s.segLast = true, now, time.Time{}
+	}
+	s.inFlight++
 	s.mu.Unlock()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.next.ServeHTTP(sw, r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.last = time.Now()
+	s.inFlight--
+	s.last = s.now()
+	s.segLast = s.last // an answer to an earlier segment's request extends this one: the provider was at work
+	if login {
+		s.loginRefused = sw.status == http.StatusTooManyRequests || sw.status >= 500
+	}
 	sec := int(s.last.Sub(s.first) / time.Second)
 	for len(s.ok) <= sec {
 		s.ok, s.throttled = append(s.ok, 0), append(s.throttled, 0)
@@ -438,6 +506,22 @@ func (s *spanRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.ok[sec]++
 	}
+}
+
+// closeSegment adds the open segment, up to its last answer, to the closed
+// ones (s.mu held).
+func (s *spanRecorder) closeSegment() {
+	s.closedSpan += s.openSpan()
+	s.segOpen, s.loginRefused = false, false
+}
+
+// openSpan is the open segment's first request to its last answer so far
+// (s.mu held; 0 without an answer).
+func (s *spanRecorder) openSpan() time.Duration {
+	if !s.segOpen || s.segLast.Before(s.segStart) {
+		return 0
+	}
+	return s.segLast.Sub(s.segStart)
 }
 
 // statusWriter remembers the answer's status.
@@ -459,6 +543,8 @@ func (s *spanRecorder) reset() {
 	s.mu.Lock()
 	s.first, s.last = time.Time{}, time.Time{}
 	s.ok, s.throttled = nil, nil
+	// Not inFlight: it counts requests still being answered, whatever the phase.
+	s.segOpen, s.segStart, s.segLast, s.loginRefused, s.closedSpan = false, time.Time{}, time.Time{}, false, 0
 	s.mu.Unlock()
 }
 
@@ -476,6 +562,14 @@ func (s *spanRecorder) span() time.Duration {
 		return 0
 	}
 	return s.last.Sub(s.first)
+}
+
+// processSpan is the sum of the segments' spans: the API span without the
+// gaps between provider processes (see spanRecorder).
+func (s *spanRecorder) processSpan() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closedSpan + s.openSpan()
 }
 
 // perSecond returns copies of the per-second counts.
