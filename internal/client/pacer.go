@@ -16,10 +16,13 @@ import (
 //   - each pacerIncreaseEvery in which the pace held a request back: add a
 //     step, pulled faster toward a target just under the rate that last drew
 //     a 429 (the ceiling); see increase;
-//   - at the target, hold for holdFor, then probe above it with a doubling
-//     step. A probe that meets a 429 near the ceiling confirms it: the hold
-//     doubles (up to pacerHoldMax), so a steady limit is probed less and less
-//     and a short phase ends without a 429 and its second of Retry-After.
+//   - at the target, hold for holdFor, then probe above it, by the step
+//     for pacerLinearProbes intervals, then doubling it. A probe that meets
+//     a 429 near the ceiling confirms it: the hold doubles (up to
+//     pacerHoldMax), so a steady limit is probed less and less and a short
+//     phase ends without a 429 and its second of Retry-After;
+//   - a slot granted before a decrease is granted again at the new rate when
+//     it comes (regrant), so the decrease acts at once.
 //
 // A fan-out thus runs just under the limit: it neither hammers the server
 // (each 429 costs a worker a Retry-After wait of at least a second) nor
@@ -50,7 +53,7 @@ const (
 	pacerTargetShare = 0.97
 	// pacerHoldMin and pacerHoldMax bound holdFor, the time spent at the
 	// target before probing above it.
-	pacerHoldMin = time.Second
+	pacerHoldMin = 4 * time.Second
 	pacerHoldMax = 30 * time.Second
 	// pacerConfirmShare: a 429 met while probing at no more than this share
 	// of the ceiling confirms the ceiling (the hold doubles); above it the

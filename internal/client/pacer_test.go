@@ -445,7 +445,13 @@ func TestPacerConfirmedProbeHoldsLonger(t *testing.T) {
 		holds = append(holds, p.holdFor)
 		clk.advance(pacerIncreaseEvery)
 	}
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, pacerHoldMax, pacerHoldMax, pacerHoldMax, pacerHoldMax}
+	want := []time.Duration{pacerHoldMin}
+	for len(want) < len(holds) {
+		want = append(want, min(2*want[len(want)-1], pacerHoldMax))
+	}
+	if want[len(want)-1] != pacerHoldMax {
+		t.Fatalf("test too short to reach pacerHoldMax: %v", want)
+	}
 	if !slices.Equal(holds, want) {
 		t.Fatalf("holds %v, want %v", holds, want)
 	}
