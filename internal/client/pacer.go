@@ -351,6 +351,14 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 		return
 	}
 	ceiling := p.rate
+	if now.Sub(p.sent.first) >= pacerWindow {
+		// Over a full window a token bucket accepts its rate plus at most
+		// its burst: a tighter bound on the limit than the rate that drew
+		// the 429 (which a burst lets run above it for a while), so the
+		// ceiling comes down to the limit in a step or two. Bounded, as the
+		// window may hold idle time.
+		ceiling = min(p.rate, max(p.accepted.rate(now), p.rate*pacerDecrease))
+	}
 	if p.probe > 0 {
 		// A probe above the target met the limit. Near the ceiling it
 		// confirms it: keep it (the probe's overshoot says nothing of the

@@ -461,7 +461,35 @@ func TestPacerConfirmedProbeHoldsLonger(t *testing.T) {
 	_, e := p.reserve()
 	clk.advance(pacerMaxDecreaseGap)
 	p.observe(e, true)
-	if p.holdFor != pacerHoldMin || p.ceiling != 200 {
-		t.Fatalf("after a 429 at twice the ceiling: hold %v, ceiling %v; want %v, 200", p.holdFor, p.ceiling, pacerHoldMin)
+	// The new ceiling is the rate that drew the 429, or what the server
+	// accepted over the last window when that is lower (here: nothing, so
+	// the bound one decrease below).
+	if p.holdFor != pacerHoldMin || p.ceiling != 200*pacerDecrease {
+		t.Fatalf("after a 429 at twice the ceiling: hold %v, ceiling %v; want %v, %v", p.holdFor, p.ceiling, pacerHoldMin, 200*pacerDecrease)
+	}
+}
+
+// A 429 after a full window sets the ceiling from what the server accepted
+// over it, when that is below the rate that drew the 429: a token bucket's
+// burst lets a pace run above the limit for a while, so that rate overstates
+// the limit.
+func TestPacerCeilingFromAcceptedRate(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	p := newPacer(clk.now, 0)
+	p.setRate(clk.now(), 600, 700)
+	// 2 s at 600 requests/s of which the server accepted 540/s (the other
+	// answers are still out).
+	for i := range 1200 {
+		_, e := p.reserve()
+		if i%10 != 9 {
+			p.observe(e, false)
+		}
+		clk.advance(time.Second / 600)
+	}
+	_, e := p.reserve()
+	p.observe(e, true)
+	if c := p.ceiling; c < 530 || c > 550 {
+		t.Fatalf("ceiling %.1f after a 429 at 600/s with 540/s accepted, want about 540", c)
 	}
 }
