@@ -59,6 +59,11 @@ const (
 	// of the ceiling confirms the ceiling (the hold doubles); above it the
 	// limit had risen and the hold starts over from pacerHoldMin.
 	pacerConfirmShare = 1.25
+	// pacerSharedShare: a ceiling confirmed below this share of the highest
+	// rate accepted (over a full window) keeps the shortest hold: another
+	// client is taking part of the limit, and when it stops, the pace must
+	// find the limit again within seconds.
+	pacerSharedShare = 0.8
 	// pacerIncreaseEvery and pacerIncreaseShare: the additive step is
 	// pacerIncreaseShare x (rate set at the last decrease) per interval in
 	// which the pace delayed a request, with no 429.
@@ -366,6 +371,11 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 		if p.rate <= p.ceiling*pacerConfirmShare {
 			ceiling = p.ceiling
 			p.holdFor = min(2*p.holdFor, pacerHoldMax)
+			if p.ceiling < pacerSharedShare*p.peakAccepted {
+				// Far below what this process saw accepted: the limit is
+				// shared for now, and may come back soon.
+				p.holdFor = pacerHoldMin
+			}
 		} else {
 			p.holdFor = pacerHoldMin
 		}

@@ -138,7 +138,7 @@ func TestPacerSharedLimit(t *testing.T) {
 	const limit = 500.0
 	clk := newFakeClock()
 	a := &simClient{p: newPacer(clk.now, 0), workers: 16}
-	b := &simClient{p: newPacer(clk.now, 0), workers: 16, start: 10 * time.Second, n: 15000}
+	b := &simClient{p: newPacer(clk.now, 0), workers: 16, start: 10 * time.Second, n: 10000}
 	var timeline []simSample
 	sampleHook = func(now time.Time, c *simClient) {
 		if c == a {
@@ -162,6 +162,13 @@ func TestPacerSharedLimit(t *testing.T) {
 		return float64(n1-n0) / (to - from).Seconds()
 	}
 	bEnd := b.last.Sub(start)
+	alone, shared, after := rateIn(2*time.Second, 10*time.Second), rateIn(15*time.Second, bEnd)+float64(b.done)/(bEnd.Seconds()-10), rateIn(bEnd, bEnd+10*time.Second)
+	if alone < 0.95*limit || shared < 0.9*limit || after < 0.85*limit {
+		t.Errorf("accepted: A alone %.0f/s, both %.0f/s, A after B %.0f/s; want >= 95%%, 90%%, 85%% of %.0f/s", alone, shared, after, limit)
+	}
+	if share := float64(a.refused+b.refused) / float64(a.done+b.done); share > 0.005 {
+		t.Errorf("%.2f%% of requests got 429, want <= 0.5%%", 100*share)
+	}
 	t.Logf("A alone: %.0f/s; shared: A %.0f/s, B %.0f/s until %v; A after B: %.0f/s (first 10 s), %.0f/s (then); 429s A %d, B %d",
 		rateIn(2*time.Second, 10*time.Second), rateIn(15*time.Second, bEnd), float64(b.done)/(bEnd.Seconds()-10), bEnd,
 		rateIn(bEnd, bEnd+10*time.Second), rateIn(bEnd+10*time.Second, 100*time.Second), a.refused, b.refused)
