@@ -28,6 +28,9 @@ const (
 	testSecretKey = "acc-secret-key-0123456789"
 )
 
+// envSeq numbers the test environments (see newTestEnv).
+var envSeq atomic.Int64
+
 // testEnv is one emulator with one seeded project.
 type testEnv struct {
 	emu     *emulator.Emulator
@@ -45,14 +48,18 @@ func newTestEnv(t *testing.T, n int) *testEnv {
 	t.Helper()
 	emu := emulator.New(emulator.Options{AccessID: testAccessID, SecretKey: testSecretKey})
 	env := &testEnv{emu: emu, project: emu.AddProject("acceptance")}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// A path of its own makes each emulator's endpoint unique even when a
+	// port is reused, so no test starts from a pace another test's emulator
+	// taught the provider (the pace is kept per endpoint and access id).
+	prefix := fmt.Sprintf("/env-%d", envSeq.Add(1))
+	srv := httptest.NewServer(http.StripPrefix(prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := env.intercept.Load(); f != nil && (*f)(w, r) {
 			return
 		}
 		emu.ServeHTTP(w, r)
-	}))
+	})))
 	t.Cleanup(srv.Close)
-	env.url = srv.URL + "/"
+	env.url = srv.URL + prefix + "/"
 	for i := range n {
 		env.batches = append(env.batches, emu.AddBatch(env.project, fmt.Sprintf("batch-%d", i+1)))
 	}
