@@ -44,8 +44,11 @@ type paceState struct {
 	Version int     `json:"v"`
 	Rate    float64 `json:"rate"`    // requests per second in use
 	Ceiling float64 `json:"ceiling"` // the rate that drew the last 429
-	HoldMS  int64   `json:"hold_ms"` // time held at the target before probing
-	Saved   int64   `json:"saved"`   // unix seconds
+	// Measured: the ceiling was measured (or configured), not taken from
+	// a first burst, which overstates the limit.
+	Measured bool  `json:"measured"`
+	HoldMS   int64 `json:"hold_ms"` // time held at the target before probing
+	Saved    int64 `json:"saved"`   // unix seconds
 }
 
 // valid reports whether st can seed a pacer at now.

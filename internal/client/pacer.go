@@ -88,6 +88,12 @@ const (
 	// crawl; under a real limit L the accepted rate never exceeds L plus its
 	// burst, so the floor stays well under L and costs nothing.
 	pacerPeakShare = 0.5
+	// pacerMinEmptyGap and pacerWindow bound the time between two 429s
+	// over which the answers accepted measure the limit (observeLocked):
+	// shorter, a few answers more or less swing the measure; longer, the
+	// bucket may have filled and overflowed in between, and the measure
+	// falls below the limit.
+	pacerMinEmptyGap = 100 * time.Millisecond
 	// pacerWindow, split in pacerBuckets, is the span over which request and
 	// acceptance rates are measured.
 	pacerWindow  = time.Second
@@ -151,6 +157,7 @@ type pacer struct {
 	rate         float64 // requests per second; 0 = unlimited
 	limit        float64 // configured cap in requests per second; 0 = none
 	ceiling      float64 // rate that drew the last 429
+	measured     bool    // ceiling measured or configured, not a first burst's
 	holdFor      time.Duration
 	heldSince    time.Time // when the rate reached the target; zero: not yet
 	probe        int       // intervals spent probing above the target
@@ -170,6 +177,9 @@ type pacer struct {
 
 	peakAccepted float64 // highest accepted rate over a full window
 
+	last429          time.Time // the last 429 (the server's bucket empty)
+	acceptedSince429 int64     // answers accepted since
+
 	file        *paceFile // where the pace is handed on; nil: nowhere
 	restored    bool      // started from a saved state
 	lastSave    time.Time
@@ -185,6 +195,7 @@ func newPacer(now func() time.Time, limit float64) *pacer {
 		p.limit = limit
 		p.rate = limit
 		p.ceiling = limit / pacerTargetShare
+		p.measured = true
 		p.step = limit * pacerIncreaseShare
 	}
 	return p
@@ -282,16 +293,20 @@ func (p *pacer) restore(st paceState) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	// A rate saved just after a decrease starts where the decrease began,
-	// up to the target: a short phase would end before the pace climbed
-	// back. A rate far below its ceiling (one learned from a first burst,
-	// which overstates it) starts as saved, and climbs.
-	r := max(st.Rate, min(st.Ceiling*pacerTargetShare, st.Rate/pacerDecrease))
+	// A measured ceiling starts the pace at its target: the rate saved may
+	// be a decrease's, and a short phase would end before the pace climbed
+	// back. A ceiling from a first burst alone overstates the limit: start
+	// at the rate saved, and climb.
+	r := st.Rate
+	if st.Measured {
+		r = max(r, st.Ceiling*pacerTargetShare)
+	}
 	if p.limit > 0 {
 		r = min(r, p.limit)
 	}
 	p.rate = r
 	p.ceiling = max(st.Ceiling, r)
+	p.measured = st.Measured
 	p.holdFor = min(max(time.Duration(st.HoldMS)*time.Millisecond, pacerHoldMin), pacerHoldMax)
 	p.step = r * pacerIncreaseShare
 	p.lastIncrease = now
@@ -334,12 +349,13 @@ func (p *pacer) dueSave(now time.Time) (paceState, bool) {
 		return paceState{}, false
 	}
 	p.lastSave, p.decreasedAt = now, time.Time{}
-	return paceState{Rate: p.rate, Ceiling: p.ceiling, HoldMS: p.holdFor.Milliseconds(), Saved: now.Unix()}, true
+	return paceState{Rate: p.rate, Ceiling: p.ceiling, Measured: p.measured, HoldMS: p.holdFor.Milliseconds(), Saved: now.Unix()}, true
 }
 
 func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 	if !throttled {
 		p.accepted.add(now)
+		p.acceptedSince429++
 		if now.Sub(p.accepted.first) >= pacerWindow {
 			p.peakAccepted = max(p.peakAccepted, p.accepted.rate(now))
 		}
@@ -347,6 +363,13 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 	}
 	p.throttledWin.add(now)
 	p.throttled++
+	// A 429 says the server's bucket is empty now. Between two empty
+	// instants it accepted at most its rate times the time between (less
+	// what overflowed a full bucket): a measure of the limit from below
+	// that, unlike a window's, a burst cannot inflate, and that is ready
+	// within the first second.
+	sinceEmpty, acceptedBetween := now.Sub(p.last429), p.acceptedSince429
+	p.last429, p.acceptedSince429 = now, 0
 	if p.rate <= 0 {
 		r, ceiling := firstRate(p.sent.rate(now), p.accepted.rate(now), p.throttledWin.rate(now), now.Sub(p.sent.first))
 		p.setRate(now, r, ceiling)
@@ -355,8 +378,9 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 	if epoch < p.epoch || now.Sub(p.lastDecrease) < decreaseGap(p.rate) {
 		return
 	}
-	ceiling := p.rate
+	ceiling, measured := p.rate, false
 	if now.Sub(p.sent.first) >= pacerWindow {
+		measured = true
 		// Over a full window a token bucket accepts its rate plus at most
 		// its burst: a tighter bound on the limit than the rate that drew
 		// the 429 (which a burst lets run above it for a while), so the
@@ -364,12 +388,16 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 		// window may hold idle time.
 		ceiling = min(p.rate, max(p.accepted.rate(now), p.rate*pacerDecrease))
 	}
+	if sinceEmpty >= pacerMinEmptyGap && sinceEmpty <= pacerWindow {
+		measured = true
+		ceiling = min(ceiling, max(float64(acceptedBetween)/sinceEmpty.Seconds(), p.rate*pacerDecrease))
+	}
 	if p.probe > 0 {
 		// A probe above the target met the limit. Near the ceiling it
 		// confirms it: keep it (the probe's overshoot says nothing of the
 		// limit) and probe less often. Far above, the limit had risen.
 		if p.rate <= p.ceiling*pacerConfirmShare {
-			ceiling = p.ceiling
+			ceiling, measured = p.ceiling, p.measured
 			p.holdFor = min(2*p.holdFor, pacerHoldMax)
 			if p.ceiling < pacerSharedShare*p.peakAccepted {
 				// Far below what this process saw accepted: the limit is
@@ -380,6 +408,7 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 			p.holdFor = pacerHoldMin
 		}
 	}
+	p.measured = measured
 	p.setRate(now, p.rate*pacerDecrease, ceiling)
 }
 

@@ -493,3 +493,51 @@ func TestPacerCeilingFromAcceptedRate(t *testing.T) {
 		t.Fatalf("ceiling %.1f after a 429 at 600/s with 540/s accepted, want about 540", c)
 	}
 }
+
+// Between two 429s the server's bucket went from empty to empty: what it
+// accepted in between measures its rate, within the first second too.
+func TestPacerCeilingFromTwo429s(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	p := newPacer(clk.now, 0)
+	p.setRate(clk.now(), 600, 700)
+	clk.advance(pacerMaxDecreaseGap)
+	_, e := p.reserve()
+	p.observe(e, true) // empty: 600 -> 510/s
+	if p.rate != 600*pacerDecrease || p.measured {
+		t.Fatalf("rate %v, measured %v after a 429 at 600/s; want %v, not measured (one 429 measures nothing)", p.rate, p.measured, 600*pacerDecrease)
+	}
+	for range 150 { // 500 accepted/s for 300 ms
+		clk.advance(2 * time.Millisecond)
+		_, e = p.reserve()
+		p.observe(e, false)
+	}
+	_, e = p.reserve()
+	p.observe(e, true) // empty again
+	if c := p.ceiling; math.Abs(c-500) > 5 || !p.measured {
+		t.Fatalf("ceiling %.1f (measured %v) after 150 answers accepted in 300 ms between two 429s, want about 500, measured", c, p.measured)
+	}
+}
+
+// The next process starts at the target of a measured ceiling, but at the
+// rate saved when the ceiling is a first burst's guess.
+func TestPacerRestoreTrustsOnlyAMeasuredCeiling(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	for _, tc := range []struct {
+		measured bool
+		want     float64
+	}{{true, 500 * pacerTargetShare}, {false, 400}} {
+		p := newPacer(clk.now, 0)
+		p.restore(paceState{Rate: 400, Ceiling: 500, Measured: tc.measured, Saved: clk.now().Unix()})
+		if p.rate != tc.want {
+			t.Fatalf("measured %v: starts at %v, want %v", tc.measured, p.rate, tc.want)
+		}
+	}
+	// A configured cap bounds both.
+	p := newPacer(clk.now, 300)
+	p.restore(paceState{Rate: 400, Ceiling: 500, Measured: true, Saved: clk.now().Unix()})
+	if p.rate != 300 {
+		t.Fatalf("with requests_per_second 300: starts at %v", p.rate)
+	}
+}
