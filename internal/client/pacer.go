@@ -8,9 +8,9 @@ import (
 // Adaptive pacing (AIMD). The API's rate limit is unknown, so the client
 // sends freely until the first 429, then spaces all its requests (one Client,
 // one pace) at a shared rate:
-//   - first 429: just under the rate the server was seen to accept (half an
-//     estimate while traffic is younger than pacerWindow, when the measure is
-//     noise); see firstRate;
+//   - first 429: just under the rate the server was seen to accept (three
+//     quarters of an estimate while traffic is younger than pacerWindow,
+//     when the measure is noise); see firstRate;
 //   - each later 429: multiply by pacerDecrease, counting a burst of 429s
 //     from many workers once (epoch and short window, see observe);
 //   - each pacerIncreaseEvery in which the pace held a request back: add a
@@ -35,8 +35,11 @@ const (
 	// observed over the last pacerWindow.
 	pacerFirstFactor = 0.95
 	// pacerYoungFactor replaces it when requests have flowed for less than
-	// pacerWindow (see firstRate).
-	pacerYoungFactor = 0.5
+	// pacerWindow (see firstRate). Not lower: a first contact's guess is
+	// what short processes run at until a longer one measures the limit,
+	// and the second of Retry-After of a further 429 mostly overlaps the
+	// first burst's.
+	pacerYoungFactor = 0.75
 	// pacerDecrease: multiplicative decrease on a 429.
 	pacerDecrease = 0.85
 	// A 429 decreases the rate only for a request granted its slot after
@@ -420,9 +423,10 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 // In steady state the accepted rate is the server's limit: start just under
 // it. Early on (age under pacerWindow, e.g. a fan-out's first burst) the
 // measures are mostly noise and a rate too high makes every worker run into
-// 429 and sit out its Retry-After, so start at half the estimate and let the
-// pull toward the ceiling find the limit within a few intervals. Either way
-// the start is never below half the estimate, so it cannot crawl.
+// 429 and sit out its Retry-After, so start below the estimate
+// (pacerYoungFactor) and let the pull toward the ceiling find the limit
+// within a few intervals. Either way the start is never below half the
+// estimate, so it cannot crawl.
 func firstRate(sent, accepted, refused float64, age time.Duration) (float64, float64) {
 	est := accepted
 	if answered := accepted + refused; answered > 0 {

@@ -168,8 +168,10 @@ func TestPacerSharedLimit(t *testing.T) {
 	}
 	bEnd := b.last.Sub(start)
 	alone, shared, after := rateIn(2*time.Second, 10*time.Second), rateIn(15*time.Second, bEnd)+float64(b.done)/(bEnd.Seconds()-10), rateIn(bEnd, bEnd+10*time.Second)
-	if alone < 0.95*limit || shared < 0.9*limit || after < 0.85*limit {
-		t.Errorf("accepted: A alone %.0f/s, both %.0f/s, A after B %.0f/s; want >= 95%%, 90%%, 85%% of %.0f/s", alone, shared, after, limit)
+	// After B, A holds before it probes (a steady limit is probed less),
+	// so it takes the limit back within seconds rather than at once.
+	if alone < 0.95*limit || shared < 0.9*limit || after < 0.8*limit {
+		t.Errorf("accepted: A alone %.0f/s, both %.0f/s, A after B %.0f/s; want >= 95%%, 90%%, 80%% of %.0f/s", alone, shared, after, limit)
 	}
 	if share := float64(a.refused+b.refused) / float64(a.done+b.done); share > 0.005 {
 		t.Errorf("%.2f%% of requests got 429, want <= 0.5%%", 100*share)
