@@ -46,9 +46,13 @@ type paceState struct {
 	Ceiling float64 `json:"ceiling"` // the rate that drew the last 429
 	// Measured: the ceiling was measured (or configured), not taken from
 	// a first burst, which overstates the limit.
-	Measured bool  `json:"measured"`
-	HoldMS   int64 `json:"hold_ms"` // time held at the target before probing
-	Saved    int64 `json:"saved"`   // unix seconds
+	Measured bool `json:"measured"`
+	// Peak: the highest rate accepted over a full window. It only tells a
+	// ceiling far below it (a shared limit, or refusals that were not the
+	// limit's), where the pace probes at once; never a floor.
+	Peak   float64 `json:"peak"`
+	HoldMS int64   `json:"hold_ms"` // time held at the target before probing
+	Saved  int64   `json:"saved"`   // unix seconds
 }
 
 // valid reports whether st can seed a pacer at now.
@@ -57,7 +61,7 @@ func (st paceState) valid(now time.Time) bool {
 	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 	return st.Version == paceVersion && age >= -time.Minute && age <= PaceTTL &&
 		finite(st.Rate) && finite(st.Ceiling) && st.Rate >= pacerMinRate && st.Rate <= paceMaxRate &&
-		st.Ceiling >= 0 && st.Ceiling <= paceMaxRate
+		st.Ceiling >= 0 && st.Ceiling <= paceMaxRate && finite(st.Peak) && st.Peak >= 0 && st.Peak <= paceMaxRate
 }
 
 // paceFile is the file of one endpoint and access id; nil when pace is not

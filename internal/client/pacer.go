@@ -179,6 +179,7 @@ type pacer struct {
 	decreases int64
 
 	peakAccepted float64 // highest accepted rate over a full window
+	peakBefore   float64 // peakAccepted of the processes before (paceFile)
 
 	last429          time.Time // the last 429 (the server's bucket empty)
 	acceptedSince429 int64     // answers accepted since
@@ -259,7 +260,14 @@ func (p *pacer) maybeIncrease(now time.Time) {
 		if p.rate >= target && p.heldSince.IsZero() {
 			p.heldSince = now
 		}
-		if p.rate < target || now.Sub(p.heldSince) >= p.holdFor {
+		switch {
+		case p.rate >= target && p.ceiling < pacerSharedShare*p.peak():
+			// Far below what the server accepted before: the limit is
+			// shared for now, or the 429s were not the limit's (a server
+			// refusing a share of requests whatever the rate). Probe at
+			// once, doubling, to take back what is free.
+			p.rate, p.probe = increase(p.rate, target, p.step, max(p.probe, pacerLinearProbes))
+		case p.rate < target || now.Sub(p.heldSince) >= p.holdFor:
 			p.rate, p.probe = increase(p.rate, target, p.step, p.probe)
 		}
 		if p.limit > 0 {
@@ -310,6 +318,7 @@ func (p *pacer) restore(st paceState) {
 	p.rate = r
 	p.ceiling = max(st.Ceiling, r)
 	p.measured = st.Measured
+	p.peakBefore = st.Peak
 	p.holdFor = min(max(time.Duration(st.HoldMS)*time.Millisecond, pacerHoldMin), pacerHoldMax)
 	p.step = r * pacerIncreaseShare
 	p.lastIncrease = now
@@ -352,7 +361,7 @@ func (p *pacer) dueSave(now time.Time) (paceState, bool) {
 		return paceState{}, false
 	}
 	p.lastSave, p.decreasedAt = now, time.Time{}
-	return paceState{Rate: p.rate, Ceiling: p.ceiling, Measured: p.measured, HoldMS: p.holdFor.Milliseconds(), Saved: now.Unix()}, true
+	return paceState{Rate: p.rate, Ceiling: p.ceiling, Measured: p.measured, Peak: p.peak(), HoldMS: p.holdFor.Milliseconds(), Saved: now.Unix()}, true
 }
 
 func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
@@ -402,7 +411,7 @@ func (p *pacer) observeLocked(now time.Time, epoch uint64, throttled bool) {
 		if p.rate <= p.ceiling*pacerConfirmShare {
 			ceiling, measured = p.ceiling, p.measured
 			p.holdFor = min(2*p.holdFor, pacerHoldMax)
-			if p.ceiling < pacerSharedShare*p.peakAccepted {
+			if p.ceiling < pacerSharedShare*p.peak() {
 				// Far below what this process saw accepted: the limit is
 				// shared for now, and may come back soon.
 				p.holdFor = pacerHoldMin
@@ -464,6 +473,10 @@ func (p *pacer) setRate(now time.Time, r, ceiling float64) {
 	// next request; slots granted before are granted again (regrant).
 	p.next = now.Add(interval(r))
 }
+
+// peak is the highest rate the server was seen to accept over a full
+// window, by this process or the ones before it.
+func (p *pacer) peak() float64 { return max(p.peakAccepted, p.peakBefore) }
 
 // currentRate returns the paced rate in requests per second (0: unlimited).
 func (p *pacer) currentRate() float64 {

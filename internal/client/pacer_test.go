@@ -541,3 +541,28 @@ func TestPacerRestoreTrustsOnlyAMeasuredCeiling(t *testing.T) {
 		t.Fatalf("with requests_per_second 300: starts at %v", p.rate)
 	}
 }
+
+// At a target far below what the server accepted before (this process or
+// the ones before it, through the pace file), the pace probes at once: the
+// limit is shared for now, or the 429s were not the limit's. Near it, the
+// pace holds first.
+func TestPacerProbesAtOnceFarBelowThePeak(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		peak  float64
+		grows bool
+	}{{1000, true}, {310, false}, {0, false}} {
+		clk := newFakeClock()
+		p := newPacer(clk.now, 0)
+		p.restore(paceState{Rate: 291, Ceiling: 300, Measured: true, Peak: tc.peak, HoldMS: 8000, Saved: clk.now().Unix()})
+		start := p.rate
+		for range 4 { // one second of binding intervals, well inside the hold
+			clk.advance(pacerIncreaseEvery)
+			p.reserve()
+			p.reserve()
+		}
+		if grew := p.rate > start; grew != tc.grows {
+			t.Fatalf("peak %v: rate %v -> %v; want growth %v", tc.peak, start, p.rate, tc.grows)
+		}
+	}
+}
