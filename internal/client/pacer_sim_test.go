@@ -16,6 +16,10 @@ type simClient struct {
 
 	sent, done, refused int
 	first, last         time.Time
+
+	// warmAt, when set, starts the counts of answers after a warm-up.
+	warmAt              time.Time
+	warmOK, warmRefused int
 }
 
 // runPhases runs clients against one token-bucket server (the emulator's
@@ -60,6 +64,13 @@ func runPhases(clk *fakeClock, limit float64, latency, dur time.Duration, client
 			}
 			if c.first.IsZero() {
 				c.first = e.at
+			}
+			if !c.warmAt.IsZero() && e.at.After(c.warmAt) {
+				if ok {
+					c.warmOK++
+				} else {
+					c.warmRefused++
+				}
 			}
 			q.add(simEvent{at: e.at.Add(latency), worker: e.worker, kind: 2, epoch: e.epoch, ok: ok})
 		case 2:

@@ -261,67 +261,17 @@ func (q *simQueue) empty() bool             { return q.Len() == 0 }
 func (f *fakeClock) set(t time.Time)        { f.t = t }
 func secondsBetween(a, b time.Time) float64 { return b.Sub(a).Seconds() }
 
-// simulate runs workers against a token-bucket server (the emulator's model:
-// rate limit, burst limit/10, 429 with Retry-After = whole seconds until a
-// token, at least 1) and returns the accepted rate after warm-up and the
-// share of requests answered 429, and the accepted rate over the whole run
-// (start-up included).
+// simulate runs workers against a token-bucket server (runPhases) for dur
+// and returns the accepted rate after warm-up (the first quarter), the share
+// of requests answered 429 after it, and the accepted rate over the whole
+// run (start-up included).
 func simulate(t *testing.T, limit float64, workers int, latency, dur time.Duration) (float64, float64, float64) {
 	t.Helper()
 	clk := newFakeClock()
-	p := newPacer(clk.now, 0)
-	start := clk.now()
-	burst := math.Max(1, limit/10)
-	tokens, last := burst, start
-	var q simQueue
-	for w := 0; w < workers; w++ {
-		q.add(simEvent{at: start, worker: w})
-	}
-	warm := start.Add(dur / 4)
-	var accepted, sent, throttled, acceptedAll int
-	for !q.empty() {
-		e := q.next()
-		if e.at.After(start.Add(dur)) {
-			break
-		}
-		clk.set(e.at)
-		switch e.kind {
-		case 0:
-			d, ep := p.reserve()
-			q.add(simEvent{at: e.at.Add(d), worker: e.worker, kind: 1, epoch: ep})
-		case 1:
-			if d, ep := p.regrant(e.epoch); ep != e.epoch {
-				q.add(simEvent{at: e.at.Add(d), worker: e.worker, kind: 1, epoch: ep})
-				continue
-			}
-			tokens = math.Min(burst, tokens+limit*secondsBetween(last, e.at))
-			last = e.at
-			ok := tokens >= 1
-			if ok {
-				tokens--
-				acceptedAll++
-			}
-			if e.at.After(warm) {
-				sent++
-				if ok {
-					accepted++
-				} else {
-					throttled++
-				}
-			}
-			q.add(simEvent{at: e.at.Add(latency), worker: e.worker, kind: 2, epoch: e.epoch, ok: ok})
-		case 2:
-			p.observe(e.epoch, !e.ok)
-			next := e.at
-			if !e.ok {
-				wait := math.Max(1, math.Ceil((1-tokens)/limit))
-				next = next.Add(time.Duration(wait) * time.Second)
-			}
-			q.add(simEvent{at: next, worker: e.worker})
-		}
-	}
+	c := &simClient{p: newPacer(clk.now, 0), workers: workers, warmAt: clk.now().Add(dur / 4)}
+	runPhases(clk, limit, latency, dur, c)
 	secs := (dur - dur/4).Seconds()
-	return float64(accepted) / secs, float64(throttled) / float64(sent), float64(acceptedAll) / dur.Seconds()
+	return float64(c.warmOK) / secs, float64(c.warmRefused) / float64(c.warmOK+c.warmRefused), float64(c.done) / dur.Seconds()
 }
 
 // TestPacerFanOutRunsJustUnderTheLimit checks the goal of the pacer: many
