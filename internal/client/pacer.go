@@ -21,6 +21,8 @@ import (
 //     a 429 near the ceiling confirms it: the hold doubles (up to
 //     pacerHoldMax), so a steady limit is probed less and less and a short
 //     phase ends without a 429 and its second of Retry-After;
+//   - far below the highest rate the server accepted, probe at once (a
+//     shared limit, or 429s that were not the limit's);
 //   - a slot granted before a decrease is granted again at the new rate when
 //     it comes (regrant), so the decrease acts at once.
 //
@@ -50,9 +52,10 @@ const (
 	// Retry-After, which stalls a fan-out.)
 	pacerMinDecreaseGap = 10 * time.Millisecond
 	pacerMaxDecreaseGap = 250 * time.Millisecond
-	// pacerTargetShare: the pace climbs back to this share of the ceiling,
+	// pacerTargetShare: the pace climbs back to this share of the ceiling:
 	// the rate that drew the last 429 (just above the limit, as a token
-	// bucket refuses only once its burst is spent).
+	// bucket refuses only once its burst is spent), or the limit measured
+	// from the answers accepted (see observeLocked).
 	pacerTargetShare = 0.97
 	// pacerHoldMin and pacerHoldMax bound holdFor, the time spent at the
 	// target before probing above it.
@@ -62,10 +65,12 @@ const (
 	// of the ceiling confirms the ceiling (the hold doubles); above it the
 	// limit had risen and the hold starts over from pacerHoldMin.
 	pacerConfirmShare = 1.25
-	// pacerSharedShare: a ceiling confirmed below this share of the highest
-	// rate accepted (over a full window) keeps the shortest hold: another
-	// client is taking part of the limit, and when it stops, the pace must
-	// find the limit again within seconds.
+	// pacerSharedShare: at a ceiling below this share of the highest rate
+	// accepted over a full window (peak), the pace probes at once and its
+	// hold stays the shortest: another client is taking part of the limit,
+	// or the 429s were not the limit's (a server refusing a share of
+	// requests whatever the rate), and the pace must take back what is
+	// free within seconds rather than ratchet down.
 	pacerSharedShare = 0.8
 	// pacerIncreaseEvery and pacerIncreaseShare: the additive step is
 	// pacerIncreaseShare x (rate set at the last decrease) per interval in
