@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -563,15 +564,18 @@ func cmpFloat(a, b float64) int {
 }
 
 // sizes are the Ns of the runs, ascending.
-func sizes(runs []Run) []int {
-	var ns []int
+func sizes(runs []Run) []int { return distinct(runs, func(r Run) int { return r.N }) }
+
+// distinct is the runs' distinct values of key, ascending.
+func distinct[T cmp.Ordered](runs []Run, key func(Run) T) []T {
+	var out []T
 	for _, r := range runs {
-		if !slices.Contains(ns, r.N) {
-			ns = append(ns, r.N)
+		if v := key(r); !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
-	slices.Sort(ns)
-	return ns
+	slices.Sort(out)
+	return out
 }
 
 // setups are the runs' distinct settings labels, in compareSetup order.
@@ -588,16 +592,7 @@ func setups(runs []Run) []string {
 }
 
 // rates are the runs' distinct rate limits, ascending.
-func rates(runs []Run) []float64 {
-	var out []float64
-	for _, r := range runs {
-		if !slices.Contains(out, r.Rate) {
-			out = append(out, r.Rate)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
+func rates(runs []Run) []float64 { return distinct(runs, func(r Run) float64 { return r.Rate }) }
 
 // ratesLabel names the rate limits, as in "100/s, 500/s".
 func ratesLabel(runs []Run) string {
